@@ -1,0 +1,1 @@
+"""The core of the app: importable without azure.functions."""
