@@ -55,9 +55,14 @@ class StorageSettings:
 
 
 # Transport settings: fail fast enough that the hook can still answer GitHub (10 s deadline) with a
-# 5xx when storage is down, and retry a few times for a transient error.
+# 5xx when storage is down, and retry a few times for a transient error. Blob and Queue clients use
+# the storage ExponentialRetry (initial_backoff/increment_base/jitter; its defaults wait 15 s, then
+# 18 s), Tables uses azure-core's RetryPolicy (retry_backoff_factor).
 CLIENT_OPTIONS: dict[str, Any] = {
     "retry_total": 2,
+    "initial_backoff": 0.2,
+    "increment_base": 1.5,
+    "random_jitter_range": 0.2,
     "retry_backoff_factor": 0.3,
     "connection_timeout": 3,
     "read_timeout": 20,

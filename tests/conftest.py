@@ -31,3 +31,25 @@ def storage_env(azurite, monkeypatch):
 def unique_name():
     """A storage-safe unique name (lowercase letters and digits, starts with a letter)."""
     return lambda prefix="t": f"{prefix}{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="session")
+def app_functions():
+    """The registered functions of function_app, by name (get_functions() may run once per app)."""
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+@pytest.fixture
+def call_http(app_functions):
+    """Call an HTTP function the way the host does: an azure.functions.HttpRequest in, a response out."""
+    import azure.functions as func
+
+    def call(name: str, method: str = "POST", headers: dict | None = None, body: bytes = b"",
+             url: str = "http://localhost/api/hook"):
+        req = func.HttpRequest(method=method, url=url, headers=headers or {}, params={},
+                               route_params={}, body=body)
+        return app_functions[name].get_user_function()(req)
+
+    return call

@@ -1,0 +1,7 @@
+"""The Functions app: registers the blueprints and nothing else."""
+import azure.functions as func
+
+from functions.http import bp as http_bp
+
+app = func.FunctionApp()
+app.register_functions(http_bp)
