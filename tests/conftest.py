@@ -53,3 +53,17 @@ def call_http(app_functions):
         return app_functions[name].get_user_function()(req)
 
     return call
+
+
+@pytest.fixture
+def webhook_queue(storage_env):
+    """The app's `webhook-events` queue in Azurite, existing and empty."""
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.queue import QueueClient
+
+    queue = QueueClient.from_connection_string(storage_env, "webhook-events")
+    try:
+        queue.create_queue()
+    except ResourceExistsError:
+        queue.clear_messages()
+    return storage_env

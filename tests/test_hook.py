@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+from azure.storage.queue import QueueClient
 
 from shared.deliveries import DeliveryMessage, DeliveryStore, blob_name
 from shared.storage import StorageClients, StorageSettings
@@ -18,15 +18,9 @@ SECRET = "hook-test-secret"
 
 
 @pytest.fixture
-def hook_env(storage_env, monkeypatch):
+def hook_env(webhook_queue, monkeypatch):
     monkeypatch.setenv("PROW_HMAC_SECRET", SECRET + "\n")
-    queue = QueueClient.from_connection_string(storage_env, "webhook-events",
-                                               message_decode_policy=TextBase64DecodePolicy())
-    try:
-        queue.create_queue()
-    except Exception:
-        queue.clear_messages()
-    return storage_env
+    return webhook_queue
 
 
 def drain(conn: str) -> list[DeliveryMessage]:

@@ -18,6 +18,10 @@ A field reference is written like a Go type: "" for a value that is not walked (
 maps such as labels, and everything Prow exempts), "T" for a struct, "[]T" a list of T, "{}T" a
 map from any key to T. The key "..." lists embedded structs whose fields are inlined.
 
+Prow stops at the first unknown field (Go's `json: unknown field "x"`, no location); we report
+every one, each with its file, the line of the key and a dotted path in the style of Prow's
+earlier reflective checker (`tide.queries[0].lables`, `presubmits.org/repo[2].spec...`).
+
 checkconfig names this warning `unknown-fields` for config.yaml and plugins.yaml (on by default);
 job config files are only checked under `unknown-fields-all` (opt-in, a superset that also covers
 config.yaml). Diagnostics carry that name in `kind`.

@@ -138,14 +138,9 @@ def test_gzipped_job_files_are_read(tmp_path):
 
 def test_single_job_file_and_other_agents(tmp_path):
     config = write(tmp_path / "config.yaml", "pod_namespace: pods\n")
-    jobs = write(tmp_path / "jobs.yaml", JOB + textwrap.dedent("""
-          - name: pipeline
-            agent: tekton-pipeline
-            always_run: false
-          - name: legacy
-            agent: jenkins
-            always_run: false
-        """).replace("\n  ", "\n  "))
+    jobs = write(tmp_path / "jobs.yaml", JOB + (
+        "  - name: pipeline\n    agent: tekton-pipeline\n    always_run: false\n"
+        "  - name: legacy\n    agent: jenkins\n    always_run: false\n"))
     loaded = load_config(config, jobs)
     assert loaded.errors == []
     agents = sorted(d.message.split(" use agent ")[1].split(" ")[0] for d in loaded.notices if " use agent " in d.message)
