@@ -1,0 +1,81 @@
+"""`make bench`: the figures of the foundation issue, each against a baseline measured in the same run.
+
+    python -m bench [--runs N] [--only import,request,first,config]
+
+Prints a table and writes bench/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+
+from bench.common import ROOT
+
+
+def fmt_ms(s: float) -> str:
+    return f"{s * 1000:.1f} ms"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench")
+    p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
+    p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
+    p.add_argument("--only", default="import,request,first,config")
+    args = p.parse_args(argv)
+    only = set(args.only.split(","))
+    results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "python": platform.python_version(), "machine": platform.machine()}
+    lines = []
+
+    from bench import config as config_bench, hook as hook_bench
+
+    if "import" in only:
+        r = hook_bench.cold_import(args.runs)
+        results["cold_import"] = r
+        lines.append(f"cold import  function_app {fmt_ms(r['function_app']['median'])} vs azure.functions "
+                     f"{fmt_ms(r['azure.functions']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.5x)")
+
+    azurite = None
+    if only & {"request", "first"}:
+        from tests import azurite as azurite_mod
+        azurite = azurite_mod.start()
+    try:
+        if "request" in only:
+            r = hook_bench.per_request(azurite.connection_string, args.requests)
+            results["hook_request"] = r
+            lines.append(f"hook request ({r['payload_bytes']} B) median {fmt_ms(r['hook']['median'])} "
+                         f"p99 {fmt_ms(r['hook']['p99'])}; floor (blob write + queue send) median "
+                         f"{fmt_ms(r['floor']['median'])} p99 {fmt_ms(r['floor']['p99'])}: ratio median "
+                         f"{r['ratio_median']:.2f}x, p99 {r['ratio_p99']:.2f}x (target < 1.2x)")
+        if "first" in only:
+            with tempfile.TemporaryDirectory() as tmp:
+                r = hook_bench.first_delivery(azurite.connection_string, args.runs, tmp)
+            results["first_delivery"] = r
+            lines.append(f"first delivery in a fresh process {fmt_ms(r['hook']['median'])} vs SDK-only "
+                         f"{fmt_ms(r['floor']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.3x)")
+    finally:
+        if azurite is not None:
+            azurite.stop()
+
+    if "config" in only:
+        r = config_bench.corpus_load(max(3, args.runs // 3))
+        results["config_load"] = r
+        lines.append(f"kubernetes corpus load+validate on one core {r['seconds']['median']:.2f} s "
+                     f"(max {r['seconds']['max']:.2f} s), peak {r['peak_mib']:.0f} MiB (targets < 3 s, < 300 MiB); "
+                     f"YAML parse alone {r['yaml_parse_only_seconds']['median']:.2f} s: ratio "
+                     f"{r['ratio_to_parse_only']['median']:.2f}x; counts {r['counts']}")
+
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "latest.json").write_text(json.dumps(results, indent=2))
+    print("\n".join(lines))
+    print(f"(details: {out_dir / 'latest.json'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
