@@ -20,14 +20,17 @@ snapshot that `shared.config.source` builds.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Literal, Protocol
 
+from .decoration import CredentialSecret
 from .errors import Diagnostic, Diagnostics
+from .jobfiles import list_local_files, read_maybe_gzip, select_job_files
+from .jobs import JobBase, JobConfig, build_job_config
 from .plugins import PluginConfig, parse_plugin_config
+from .schema import unknown_fields
 from .yamlnodes import YAMLLoadError, YMap, load_yaml
 
 # checkconfig's warning names (cmd/checkconfig/main.go).
@@ -51,7 +54,6 @@ CHECKED_WARNINGS: frozenset[str] = frozenset({UNKNOWN_FIELDS, UNKNOWN_FIELDS_ALL
 
 RUNNABLE_AGENT = "kubernetes"
 
-_CREDENTIAL_FIELDS = ("gcs_credentials_secret", "s3_credentials_secret")
 _CREDENTIALS_REASON = ("this app uploads artifacts to Azure Blob with the job pod's upload sidecar "
                        "identity, so the secret is not mounted")
 
@@ -66,12 +68,14 @@ class ConfigReader(Protocol):
         """The bytes of one file; raises OSError when it cannot be read."""
 
     def files_under(self, root: str) -> list[str]:
-        """Every file below directory `root` (recursively), as paths this reader can read."""
+        """Every file below directory `root`, recursively, relative to it with `/` separators."""
+
+    def join(self, root: str, relative: str) -> str:
+        """The path of `relative` (as from files_under) below `root`."""
 
 
 class LocalReader:
-    """The local file system. Symlinks to files are read; symlinked directories are not walked
-    (as Go's filepath.Walk)."""
+    """The local file system, walked as Go's filepath.Walk (symlinked directories not entered)."""
 
     def kind(self, path: str) -> Literal["file", "dir"] | None:
         if os.path.isdir(path):
@@ -85,11 +89,10 @@ class LocalReader:
             return handle.read()
 
     def files_under(self, root: str) -> list[str]:
-        found: list[str] = []
-        for directory, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            found.extend(os.path.join(directory, name) for name in sorted(filenames))
-        return found
+        return list_local_files(root)
+
+    def join(self, root: str, relative: str) -> str:
+        return os.path.join(root, *relative.split("/"))
 
 
 @dataclass
@@ -115,7 +118,7 @@ class ProwConfig:
 @dataclass
 class LoadedConfig:
     prow: ProwConfig
-    jobs: Any
+    jobs: JobConfig
     plugins: PluginConfig
     diagnostics: list[Diagnostic]
     files: list[str] = field(default_factory=list)
@@ -136,21 +139,12 @@ class LoadedConfig:
     def ok(self) -> bool:
         return not self.errors
 
-    def all_jobs(self) -> list[Any]:
-        jobs = self.jobs
-        found: list[Any] = []
-        for per_repo in (getattr(jobs, "presubmits", {}) or {}, getattr(jobs, "postsubmits", {}) or {}):
-            for repo_jobs in per_repo.values():
-                found.extend(repo_jobs)
-        found.extend(getattr(jobs, "periodics", []) or [])
-        return found
+    def all_jobs(self) -> list[JobBase]:
+        return list(self.jobs.all_jobs())
 
-
-def maybe_gunzip(data: bytes) -> bytes:
-    """Prow reads config.yaml and job files gzip-compressed when they start with the gzip magic."""
-    if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
-    return data
+    def agent_counts(self) -> dict[str, int]:
+        """Jobs of every kind by agent."""
+        return dict(Counter(job.agent for job in self.jobs.all_jobs()))
 
 
 def _read_yaml(reader: ConfigReader, path: str, diags: Diagnostics, *, gzipped: bool) -> tuple[bool, Any]:
@@ -158,8 +152,8 @@ def _read_yaml(reader: ConfigReader, path: str, diags: Diagnostics, *, gzipped: 
     try:
         data = reader.read(path)
         if gzipped:
-            data = maybe_gunzip(data)
-    except (OSError, EOFError) as exc:
+            data = read_maybe_gzip(data)
+    except (OSError, ValueError) as exc:
         diags.error(path, None, f"cannot read: {exc}")
         return False, None
     try:
@@ -193,9 +187,6 @@ def load_config(config_path: str, job_config_path: str | None = None,
     of other names are dropped. Unknown fields are checked in config.yaml and plugins.yaml with
     `unknown-fields`, and in job files too with `unknown-fields-all`.
     """
-    from .jobs import build_job_config
-    from .schema import unknown_fields
-
     reader = reader or LocalReader()
     enabled = _enabled(warnings)
     check_unknown = UNKNOWN_FIELDS in enabled or UNKNOWN_FIELDS_ALL in enabled
@@ -252,8 +243,8 @@ def load_config(config_path: str, job_config_path: str | None = None,
 
     prow = ProwConfig(config_path, prow_doc if prow_doc is not None else YMap(config_path, 1))
     loaded = LoadedConfig(prow, jobs, plugins, [], files)
-    _notice_agents(loaded, diags)
-    _notice_credentials(prow_doc, config_path, job_docs, diags)
+    _notice_agents(jobs, diags)
+    _notice_credentials(jobs, diags)
     loaded.diagnostics = [d for d in diags.items
                           if d.severity != "warning" or not d.kind or d.kind in enabled]
     return loaded
@@ -270,80 +261,35 @@ def _job_files(reader: ConfigReader, root: str, diags: Diagnostics) -> list[str]
         return []
     if kind == "file":
         return [root]
-    from .jobfiles import select_job_files
-    return select_job_files(reader, root, diags)
+
+    def full(relative: str) -> str:
+        return reader.join(root, relative)
+
+    selection = select_job_files(reader.files_under(root), lambda rel: reader.read(full(rel)), diags,
+                                 display=full)
+    return [full(relative) for relative in selection.files]
 
 
-def _notice_agents(loaded: LoadedConfig, diags: Diagnostics) -> None:
-    by_agent: dict[str, list[Any]] = {}
-    for job in loaded.all_jobs():
-        by_agent.setdefault(getattr(job, "agent", None) or RUNNABLE_AGENT, []).append(job)
-    for agent, jobs in sorted(by_agent.items()):
-        if agent == RUNNABLE_AGENT:
-            continue
-        first = jobs[0]
-        diags.notice(getattr(first, "file", "") or loaded.prow.file, getattr(first, "line", None),
-                     f"{len(jobs)} job(s) use agent {agent} (first: {getattr(first, 'name', '?')}); "
-                     f"this app runs only agent {RUNNABLE_AGENT} jobs: these are loaded but never started")
+def _notice_agents(jobs: JobConfig, diags: Diagnostics) -> None:
+    """One notice per agent this app does not run, with the count and the first job."""
+    by_agent: dict[str, list[JobBase]] = {}
+    for job in jobs.all_jobs():
+        if job.agent != RUNNABLE_AGENT:
+            by_agent.setdefault(job.agent, []).append(job)
+    for agent, found in sorted(by_agent.items()):
+        first = found[0]
+        diags.notice(first.file, first.line,
+                     f"{len(found)} job(s) use agent {agent} (first: {first.name}); this app runs only "
+                     f"agent {RUNNABLE_AGENT} jobs: these are loaded but never started")
 
 
-def agent_counts(loaded: LoadedConfig) -> dict[str, int]:
-    return dict(Counter(getattr(job, "agent", None) or RUNNABLE_AGENT for job in loaded.all_jobs()))
-
-
-def _notice_credentials(prow_doc: YMap | None, prow_file: str,
-                        job_docs: Iterable[tuple[str, YMap | None]], diags: Diagnostics) -> None:
-    if prow_doc is not None:
-        plank = prow_doc.get("plank")
-        if isinstance(plank, dict):
-            defaults = plank.get("default_decoration_configs")
-            if isinstance(defaults, dict):
-                for scope, config in defaults.items():
-                    _credential_notice(config, prow_file, f"plank.default_decoration_configs[{scope!r}]", diags)
-            entries = plank.get("default_decoration_config_entries")
-            if isinstance(entries, list):
-                for index, entry in enumerate(entries):
-                    if isinstance(entry, dict):
-                        _credential_notice(entry.get("config"), prow_file,
-                                           f"plank.default_decoration_config_entries[{index}].config", diags)
-    # Jobs: one notice for all of them, they usually share one secret.
-    count, first, names = 0, None, set()
-    for path, doc in [(prow_file, prow_doc), *job_docs]:
-        for job in _raw_jobs(doc):
-            decoration = job.get("decoration_config")
-            if not isinstance(decoration, dict):
-                continue
-            for name in _CREDENTIAL_FIELDS:
-                secret = decoration.get(name)
-                if isinstance(secret, str) and secret:
-                    count += 1
-                    names.add(secret)
-                    first = first or (path, decoration.line_of(name))
-    if count:
-        diags.notice(first[0], first[1],
-                     f"{count} job(s) set a decoration credentials secret ({', '.join(sorted(names))}); "
-                     f"it is ignored: {_CREDENTIALS_REASON}")
-
-
-def _credential_notice(config: Any, file: str, where: str, diags: Diagnostics) -> None:
-    if not isinstance(config, YMap):
-        return
-    for name in _CREDENTIAL_FIELDS:
-        secret = config.get(name)
-        if isinstance(secret, str) and secret:
-            diags.notice(file, config.line_of(name),
-                         f"{where}.{name} ({secret}) is ignored: {_CREDENTIALS_REASON}")
-
-
-def _raw_jobs(doc: YMap | None) -> Iterable[YMap]:
-    if not isinstance(doc, dict):
-        return
-    for section in ("presubmits", "postsubmits"):
-        per_repo = doc.get(section)
-        if isinstance(per_repo, dict):
-            for jobs in per_repo.values():
-                if isinstance(jobs, list):
-                    yield from (job for job in jobs if isinstance(job, YMap))
-    periodics = doc.get("periodics")
-    if isinstance(periodics, list):
-        yield from (job for job in periodics if isinstance(job, YMap))
+def _notice_credentials(jobs: JobConfig, diags: Diagnostics) -> None:
+    """One notice per credentials secret that is set, at its first place, with how many places."""
+    sites: dict[tuple[str, str], list[CredentialSecret]] = {}
+    for secret in jobs.ignored_credential_secrets:
+        if isinstance(secret.value, str) and secret.value:
+            sites.setdefault((secret.key, secret.value), []).append(secret)
+    for (key, value), found in sites.items():
+        first = found[0]
+        more = f" (and {len(found) - 1} more place(s))" if len(found) > 1 else ""
+        diags.notice(first.file, first.line, f"{key} {value!r}{more} is ignored: {_CREDENTIALS_REASON}")

@@ -79,6 +79,11 @@ def _same_endpoint(url: str, base: str) -> bool:
     return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower()) and a.path.startswith(b.path)
 
 
+def _etag(value: str) -> str:
+    """Listings give ETags bare, downloads quoted: compare them bare."""
+    return (value or "").strip('"')
+
+
 def _within(name: str, location: str) -> bool:
     """Whether blob `name` is the blob `location` or below it as a directory."""
     return not location or name == location or name.startswith(location + "/")
@@ -112,7 +117,12 @@ class BlobSnapshot:
 
     def files_under(self, root: str) -> list[str]:
         container, name = self._split(root)
-        return sorted(str(BlobLocation(c, n)) for c, n in self.etags if c == container and _within(n, name))
+        cut = len(name) + 1 if name else 0
+        return sorted(n[cut:] for c, n in self.etags if c == container and _within(n, name) and n != name)
+
+    def join(self, root: str, relative: str) -> str:
+        container, name = self._split(root)
+        return str(BlobLocation(container, f"{name}/{relative}" if name else relative))
 
     def read(self, path: str) -> bytes:
         key = self._split(path)
@@ -212,7 +222,8 @@ class ConfigSource:
         for path in self._locations:
             if not isinstance(path, str):
                 continue
-            files = reader.files_under(path) if os.path.isdir(path) else [path]
+            files = ([reader.join(path, rel) for rel in reader.files_under(path)]
+                     if os.path.isdir(path) else [path])
             for file in files:
                 try:
                     stat = os.stat(file)
@@ -237,13 +248,13 @@ class ConfigSource:
                 listed = []
             for blob in listed:
                 if any(_within(blob.name, name) for name in names):
-                    etags[(container, blob.name)] = blob.etag
+                    etags[(container, blob.name)] = _etag(blob.etag)
         return etags
 
     def _fetch_blob(self, container: str, name: str) -> tuple[bytes, str]:
         downloader = self._blob_service().get_container_client(container).download_blob(name)
         data = downloader.readall()
-        return data, downloader.properties.etag
+        return data, _etag(downloader.properties.etag)
 
     # -- loading --------------------------------------------------------------------------------
 

@@ -139,7 +139,7 @@ def test_gzipped_job_files_are_read(tmp_path):
 def test_single_job_file_and_other_agents(tmp_path):
     config = write(tmp_path / "config.yaml", "pod_namespace: pods\n")
     jobs = write(tmp_path / "jobs.yaml", JOB + (
-        "  - name: pipeline\n    agent: tekton-pipeline\n    always_run: false\n"
+        "  - name: pipeline\n    agent: tekton-pipeline\n    always_run: false\n    pipeline_run_spec: {pipelineRef: {name: p}}\n"
         "  - name: legacy\n    agent: jenkins\n    always_run: false\n"))
     loaded = load_config(config, jobs)
     assert loaded.errors == []

@@ -20,7 +20,6 @@ JOB = """presubmits:
   acme/widgets:
   - name: {name}
     always_run: true
-    decorate: true
     spec:
       containers:
       - image: alpine
@@ -244,3 +243,41 @@ def test_local_and_blob_sources_agree(blob_corpus, tmp_path):
     remote = blob_source(clients, container, Clock()).get_config()
     assert sorted(presubmit_names(local)) == sorted(presubmit_names(remote))
     assert len(local.notices) == len(remote.notices)
+
+
+def test_storage_outage_keeps_serving_and_first_failure_raises():
+    """With blobs faked in memory: a listing that fails after a good load is logged, not raised."""
+    blobs = {("cfg", "prow/config.yaml"): ("e1", b"pod_namespace: pods\n")}
+    source = ConfigSource("blob://cfg/prow/config.yaml", clock=Clock())
+    down = {"now": False}
+
+    def listing():
+        if down["now"]:
+            raise ConnectionError("storage unreachable")
+        return {key: etag for key, (etag, _) in blobs.items()}
+
+    source._blob_listing = listing
+    source._fetch_blob = lambda container, name: (blobs[(container, name)][1], blobs[(container, name)][0])
+    good = source.get_config()
+    assert good.prow.pod_namespace == "pods"
+    down["now"] = True
+    source._clock.advance()
+    assert source.get_config() is good
+
+    fresh = ConfigSource("blob://cfg/prow/config.yaml", clock=Clock())
+    fresh._blob_listing = listing
+    with pytest.raises(ConfigError, match="cannot read the config: storage unreachable"):
+        fresh.get_config()
+
+
+def test_get_config_follows_the_app_settings(tmp_path, monkeypatch):
+    from shared.config import get_config
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("pod_namespace: first\n")
+    second.write_text("pod_namespace: second\n")
+    monkeypatch.delenv("PROW_JOB_CONFIG_PATH", raising=False)
+    monkeypatch.delenv("PROW_PLUGIN_CONFIG_PATH", raising=False)
+    monkeypatch.setenv("PROW_CONFIG_PATH", str(first))
+    assert get_config().prow.pod_namespace == "first"
+    monkeypatch.setenv("PROW_CONFIG_PATH", str(second))
+    assert get_config().prow.pod_namespace == "second"

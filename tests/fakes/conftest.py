@@ -1,0 +1,2 @@
+"""Fixtures of the fakes. Other test folders can import them the same way (or list them in pytest_plugins)."""
+from tests.fakes.github import fake_github  # noqa: F401
