@@ -161,20 +161,15 @@ class JobBase:
 
 
 @dataclass(eq=False, kw_only=True)
-class Presubmit(JobBase):
+class _RepoJob(JobBase):
+    """What presubmits and postsubmits share: a repo, branch filters and changed-file filters."""
+
     repo: str
-    always_run: bool = False
-    optional: bool = False
     skip_report: bool = False
     context: str = ""
-    trigger: str = ""
-    rerun_command: str = ""
-    run_before_merge: bool = False
     brancher: Brancher = field(default_factory=Brancher)
     changes: ChangeMatcher = field(default_factory=ChangeMatcher)
     jenkins_spec: dict | None = None
-
-    job_type = "presubmit"
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -192,6 +187,20 @@ class Presubmit(JobBase):
     def skip_if_only_changed(self) -> str:
         return self.changes.skip_if_only_changed
 
+    def could_run(self, base_ref: str) -> bool:
+        return self.brancher.should_run(base_ref)
+
+
+@dataclass(eq=False, kw_only=True)
+class Presubmit(_RepoJob):
+    always_run: bool = False
+    optional: bool = False
+    trigger: str = ""
+    rerun_command: str = ""
+    run_before_merge: bool = False
+
+    job_type = "presubmit"
+
     @cached_property
     def trigger_re(self):
         """The compiled trigger (compiled on first use; invalid triggers were reported at load)."""
@@ -199,9 +208,6 @@ class Presubmit(JobBase):
             return compile_re2(self.trigger) if self.trigger else None
         except RE2Error:
             return None
-
-    def could_run(self, base_ref: str) -> bool:
-        return self.brancher.should_run(base_ref)
 
     def should_run(self, base_ref: str, changes: ChangedFiles, forced: bool, default: bool) -> bool:
         """Prow's `Presubmit.ShouldRun`; `changes` is called only when needed."""
@@ -227,35 +233,10 @@ class Presubmit(JobBase):
 
 
 @dataclass(eq=False, kw_only=True)
-class Postsubmit(JobBase):
-    repo: str
+class Postsubmit(_RepoJob):
     always_run: bool | None = None     # unset means "runs" (unless the change matchers say no)
-    skip_report: bool = False
-    context: str = ""
-    brancher: Brancher = field(default_factory=Brancher)
-    changes: ChangeMatcher = field(default_factory=ChangeMatcher)
-    jenkins_spec: dict | None = None
 
     job_type = "postsubmit"
-
-    @property
-    def branches(self) -> tuple[str, ...]:
-        return self.brancher.branches
-
-    @property
-    def skip_branches(self) -> tuple[str, ...]:
-        return self.brancher.skip_branches
-
-    @property
-    def run_if_changed(self) -> str:
-        return self.changes.run_if_changed
-
-    @property
-    def skip_if_only_changed(self) -> str:
-        return self.changes.skip_if_only_changed
-
-    def could_run(self, base_ref: str) -> bool:
-        return self.brancher.should_run(base_ref)
 
     def should_run(self, base_ref: str, changes: ChangedFiles) -> bool:
         if not self.could_run(base_ref):
