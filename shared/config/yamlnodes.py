@@ -14,6 +14,7 @@ import yaml
 from .errors import Diagnostic
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YMap(dict):
@@ -96,8 +97,9 @@ class _Builder:
                 result.append(self.build(item))
                 result.item_lines.append(item.start_mark.line + 1)
             return result
-        value = self.constructor.construct_object(node, deep=True)
-        return value
+        if node.tag == _STR_TAG:  # most scalars: skip the generic constructor
+            return node.value
+        return self.constructor.construct_object(node, deep=True)
 
 
 def _load_error(file: str, exc: yaml.YAMLError) -> YAMLLoadError:
