@@ -18,6 +18,7 @@ WEBHOOK_EVENTS_QUEUE = "webhook-events"
 PROWJOBS_QUEUE = "prowjobs"
 WEBHOOKS_CONTAINER = "webhooks"
 PROWJOBS_TABLE = "prowjobs"
+DELIVERIES_TABLE = "deliveries"   # one record per webhook delivery: dispatch's dedupe (shared/ledger.py)
 WEB_CONTAINER = "$web"
 
 SETTING = "PROW_STORAGE"

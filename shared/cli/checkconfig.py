@@ -8,6 +8,9 @@ or comma-separated; replaces the default set unless `--include-default-warnings`
 need. Flags whose input this implementation cannot check yet (supplemental config dirs,
 `.prow.yaml`) are refused rather than silently skipped.
 
+Plugin names under `plugins:` that Prow does not know are errors (with file:line), as in Prow's
+checkconfig; names of Prow plugins this app does not run yet are notices.
+
 Warnings checked: unknown-fields and unknown-fields-all (at load), and here long-job-names,
 non-decorated-jobs, validate-cluster-field (the agent rule), required-job-annotations,
 periodic-default-clone-config, duplicate-job-refs, missing-trigger, validate-owners, validate-label,
@@ -293,6 +296,17 @@ def extra_warnings(loaded: LoadedConfig, enabled: Sequence[str], *,
     return found
 
 
+def _plugin_name_diagnostics(loaded: LoadedConfig) -> list[Diagnostic]:
+    """Unknown plugin names are errors here only: at run time they are ignored, as Prow's hook does."""
+    from shared.config.errors import Diagnostics
+    from shared.config.plugins import check_plugin_names
+    from shared.plugins import plugin_names
+
+    diags = Diagnostics()
+    check_plugin_names(loaded.plugins, plugin_names(), diags)
+    return diags.items
+
+
 def _sort_key(d: Diagnostic) -> tuple:
     return d.file, d.line or 0, d.message
 
@@ -331,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     loaded = load_config(args.config_path, args.job_config_path or None, args.plugin_config or None,
                          warnings=warnings)
     elapsed = time.monotonic() - started
+    if loaded.plugins.raw is not None:
+        loaded.diagnostics.extend(_plugin_name_diagnostics(loaded))
     if not loaded.errors:  # on a broken config these would only add noise
         loaded.diagnostics.extend(extra_warnings(loaded, warnings,
                                                  required_annotations=_names(args.required_job_annotations)))

@@ -11,7 +11,7 @@ from shared import storage
 
 QUEUES = (storage.WEBHOOK_EVENTS_QUEUE, storage.PROWJOBS_QUEUE)
 CONTAINERS = (storage.WEBHOOKS_CONTAINER, storage.WEB_CONTAINER)
-TABLES = (storage.PROWJOBS_TABLE,)
+TABLES = (storage.PROWJOBS_TABLE, storage.DELIVERIES_TABLE)
 
 
 def ensure(clients: storage.StorageClients, *, containers=CONTAINERS, queues=QUEUES, tables=TABLES) -> list[str]:

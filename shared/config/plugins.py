@@ -17,8 +17,9 @@ Unlike Prow, which stops at the first problem, every problem is reported.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .errors import Diagnostics
 from .yamlnodes import YList, YMap
@@ -371,3 +372,43 @@ def _summarise(keys: Iterable[str], limit: int = 3) -> str:
     keys = list(keys)
     shown = ", ".join(keys[:limit])
     return shown if len(keys) <= limit else f"{shown} and {len(keys) - limit} more"
+
+
+# -- plugin names (checkconfig) ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PluginNames:
+    """What plugin names mean, given by the plugin registry (shared.plugins.plugin_names()) so that this
+    package never imports the plugins: every name Prow knows, the ones this app implements, and old
+    names Prow replaced (old → new)."""
+
+    known: frozenset[str]
+    implemented: frozenset[str]
+    renamed: Mapping[str, str] = field(default_factory=dict)
+
+
+def check_plugin_names(config: PluginConfig, names: PluginNames, diags: Diagnostics) -> None:
+    """checkconfig's check of the names under `plugins:`: a name Prow does not know is an error (Prow's
+    checkconfig rejects it; its hook would silently ignore it), with the closest known name suggested.
+    A renamed plugin, and one Prow knows but this app does not run yet, get a notice."""
+    file = config.file
+    seen: dict[str, list[str]] = {}
+    for key, entry in config.enabled.items():
+        for name in entry.plugins:
+            seen.setdefault(name, []).append(key)
+            if name in names.known or name in names.renamed:
+                continue
+            close = difflib.get_close_matches(name, sorted(names.known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            diags.error(file, entry.line_of(name), f"unknown plugin {name!r} enabled for {key}: Prow has no "
+                                                   f"plugin of that name{hint}")
+    for name, keys in seen.items():
+        line = config.enabled[keys[0]].line_of(name)
+        if name in names.renamed:
+            diags.notice(file, line, f"plugin {name} (enabled for {_summarise(keys)}) was renamed "
+                                     f"{names.renamed[name]} in Prow; the old name does nothing (as in "
+                                     f"Prow's hook): list {names.renamed[name]} instead")
+        elif name in names.known and name not in names.implemented and name not in OUTSIDE_SERVICE_PLUGINS:
+            diags.notice(file, line, f"plugin {name} (enabled for {_summarise(keys)}) is not implemented by "
+                                     f"this app yet; events for it are not handled")
+
