@@ -1,6 +1,6 @@
-"""`make bench`: the figures of the foundation issue, each against a baseline measured in the same run.
+"""`make bench`: the figures of the foundation and dispatch issues, each against a baseline measured in the same run.
 
-    python -m bench [--runs N] [--only import,request,first,config]
+    python -m bench [--runs N] [--only import,request,first,config,help,dispatch]
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -24,14 +24,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
     p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
-    p.add_argument("--only", default="import,request,first,config")
+    p.add_argument("--events", type=int, default=300, help="deliveries for the dispatch throughput figure")
+    p.add_argument("--only", default="import,request,first,config,help,dispatch")
     args = p.parse_args(argv)
     only = set(args.only.split(","))
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "python": platform.python_version(), "machine": platform.machine()}
     lines = []
 
-    from bench import config as config_bench, hook as hook_bench
+    from bench import config as config_bench, dispatch as dispatch_bench, hook as hook_bench
 
     if "import" in only:
         r = hook_bench.cold_import(args.runs)
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
                      f"{fmt_ms(r['azure.functions']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.5x)")
 
     azurite = None
-    if only & {"request", "first"}:
+    if only & {"request", "first", "help", "dispatch"}:
         from tests import azurite as azurite_mod
         azurite = azurite_mod.start()
     try:
@@ -57,6 +58,21 @@ def main(argv=None) -> int:
             results["first_delivery"] = r
             lines.append(f"first delivery in a fresh process {fmt_ms(r['hook']['median'])} vs SDK-only "
                          f"{fmt_ms(r['floor']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.3x)")
+        if "help" in only:
+            r = dispatch_bench.help_requests(azurite.connection_string)
+            results["help_requests"] = r
+            for case in ("cold", "warm"):
+                c = r[case]
+                lines.append(f"/help on an issue, {case} ETag cache: {c['total']} GitHub requests, "
+                             f"{c['rate_limited']} counted against the rate limit, {c['revalidations_304']} 304s "
+                             f"({'; '.join(c['requests'])}) (Prow: 3, no cache)")
+        if "dispatch" in only:
+            r = dispatch_bench.throughput(azurite.connection_string, args.events)
+            results["dispatch_throughput"] = r
+            lines.append(f"dispatch of comments without a command: {r['events_per_second']:.0f} events/s serially "
+                         f"(median {fmt_ms(r['dispatch']['median'])}, p99 {fmt_ms(r['dispatch']['p99'])}), "
+                         f"{r['github_requests']} GitHub requests; floor (blob read + dedupe insert + update) "
+                         f"{r['floor_events_per_second']:.0f} events/s: ratio {r['ratio_median']:.2f}x")
     finally:
         if azurite is not None:
             azurite.stop()
