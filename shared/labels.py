@@ -20,3 +20,9 @@ CHERRY_PICK_UNAPPROVED = "do-not-merge/cherry-pick-not-approved"
 BLOCKED_PATHS = "do-not-merge/blocked-paths"
 MERGE_COMMITS = "do-not-merge/contains-merge-commits"
 SHRUG = "¯\\_(ツ)_/¯"
+
+
+def has_label(issue_labels, name: str) -> bool:
+    """Prow's github.HasLabel over labels as the GitHub API returns them (dicts): case-insensitive."""
+    wanted = name.lower()
+    return any((label.get("name") or "").lower() == wanted for label in issue_labels)
