@@ -10,6 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
+_FUNCTIONS: dict = {}
+
+
+def app_functions() -> dict:
+    """function_app's registered functions by name (get_functions() may run only once per app)."""
+    if not _FUNCTIONS:
+        import function_app
+        _FUNCTIONS.update({f.get_function_name(): f for f in function_app.app.get_functions()})
+    return _FUNCTIONS
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * p / 100

@@ -21,22 +21,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import alternate, summary
+from bench.common import alternate, app_functions, summary
 from tests import payloads, webhooks
 
 SECRET = "bench-secret"
 REPO = "org/repo"
-
-
-_FUNCTIONS: dict = {}
-
-
-def _functions() -> dict:
-    """The registered functions, by name (get_functions() may run once per app)."""
-    if not _FUNCTIONS:
-        import function_app
-        _FUNCTIONS.update({f.get_function_name(): f for f in function_app.app.get_functions()})
-    return _FUNCTIONS
 
 
 class _App:
@@ -53,7 +42,7 @@ class _App:
             "PROW_PLUGIN_CONFIG_PATH": str(config_dir / "plugins.yaml")})
         for name in ("PROW_JOB_CONFIG_PATH", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
             os.environ.pop(name, None)
-        self.functions = _functions()
+        self.functions = app_functions()
         self.queue = QueueClient.from_connection_string(conn, "webhook-events")
         try:
             self.queue.create_queue()

@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 
-from bench.common import ROOT, alternate, run_python, summary
+from bench.common import ROOT, alternate, app_functions, run_python, summary
 from tests import webhooks
 
 PAYLOAD_BYTES = 25 * 1024
@@ -38,11 +38,9 @@ def per_request(conn: str, runs: int) -> dict:
     from azure.storage.blob import BlobServiceClient, ContentSettings
     from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-    import function_app
-
     os.environ["PROW_STORAGE"] = conn
     os.environ["PROW_HMAC_SECRET"] = SECRET
-    hook = {f.get_function_name(): f for f in function_app.app.get_functions()}["hook"].get_user_function()
+    hook = app_functions()["hook"].get_user_function()
     body = payload_25kb()
     sig = webhooks.sign(body, SECRET)
 
