@@ -372,9 +372,11 @@ class EventSession:
                 del self._memo[key]
 
     def _get(self, url: str, *, identity: Identity | None = None, accept: str = ACCEPT,
-             expect: tuple[int, ...] = ()) -> Response:
+             expect: tuple[int, ...] = (), immutable: bool = False) -> Response:
         """A GET through the event memo and the ETag cache. A 404 is memoized too (plugins probe for the
-        same missing OWNERS files), and raised as NotFound unless the caller `expect`s it."""
+        same missing OWNERS files), and raised as NotFound unless the caller `expect`s it.
+        `immutable`: the URL names content by its hash (a git blob), so a cached answer is used
+        without asking GitHub again."""
         identity = identity or self._identity()
         key = (identity.scope, url, accept)
         with self._lock:
@@ -384,6 +386,11 @@ class EventSession:
         if response is None:
             cache = self.client.cache
             cached = cache.get(identity.scope, url, accept) if cache is not None else None
+            if immutable and cached is not None:
+                response = Response(cached.status, {}, cached.body.decode("utf-8"), not_modified=True)
+                with self._lock:
+                    self._memo[key] = response
+                return response
             response = self._call("GET", url, identity=identity, accept=accept,
                                   headers={"If-None-Match": cached.etag} if cached else None,
                                   expect=(*expect, 404, *((304,) if cached else ())))
@@ -592,6 +599,13 @@ class EventSession:
     def list_team_members(self, org: str, team_slug: str, role: str = "all") -> list[dict]:
         return self._list(f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/members", {"role": role})
 
+    def team_has_member(self, org: str, team_slug: str, user: str) -> bool:
+        """Prow's TeamBySlugHasMember, in one request whatever the team's size: an active membership
+        (a pending invitation is not one). GitHub answers 404 for a missing team or user: not a member."""
+        response = self._get(self.client.url(f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/memberships/{_seg(user)}"),
+                             expect=(404,))
+        return 200 <= response.status < 300 and (response.json() or {}).get("state") == "active"
+
     # -- contents and refs
 
     def get_file(self, org: str, repo: str, path: str, ref: str | None = None) -> bytes | None:
@@ -609,8 +623,39 @@ class EventSession:
                               method="GET", path=f"{_repo_path(org, repo)}/contents/{path}")
         return base64.b64decode(data.get("content") or "")
 
+    def get_tree(self, org: str, repo: str, ref: str, *, recursive: bool = False) -> dict:
+        """A git tree by sha or ref name (a branch answers its head commit's tree): `sha`, `tree`
+        entries ({path, mode, type: blob|tree|commit, sha, size}), `truncated` (GitHub stops a
+        recursive listing at 100,000 entries or 7 MB)."""
+        return self._read(f"{_repo_path(org, repo)}/git/trees/{quote(ref, safe='/')}",
+                          {"recursive": 1 if recursive else None})
+
+    def get_blob(self, org: str, repo: str, sha: str) -> bytes:
+        """A git blob's bytes by its sha. Content-addressed, so a cached copy is used without a request."""
+        data = self._get(self.client.url(f"{_repo_path(org, repo)}/git/blobs/{_seg(sha)}"), immutable=True).json()
+        if data.get("encoding") != "base64":
+            return (data.get("content") or "").encode("utf-8")
+        return base64.b64decode(data.get("content") or "")
+
+    def list_collaborators(self, org: str, repo: str) -> list[dict]:
+        """Everyone with access to the repository (direct, through teams and as org owners)."""
+        return self._list(f"{_repo_path(org, repo)}/collaborators")
+
     def get_ref_sha(self, org: str, repo: str, branch: str) -> str:
         return self._read(f"{_repo_path(org, repo)}/git/ref/heads/{quote(branch, safe='/')}")["object"]["sha"]
+
+    def get_branch_protection(self, org: str, repo: str, branch: str) -> dict | None:
+        """A branch's protection (`required_status_checks.contexts`, ...), None when the branch is not
+        protected. GitHub also answers 404 to a token that may not read protection: that raises NotFound,
+        as Prow's client makes it an error."""
+        path = f"{_repo_path(org, repo)}/branches/{quote(branch, safe='/')}/protection"
+        response = self._get(self.client.url(path), expect=(404,))
+        body = parse_body(response.text)
+        if response.status != 404:
+            return body
+        if isinstance(body, dict) and body.get("message") == "Branch not protected":
+            return None
+        raise error_for_response(404, response.headers, body, method="GET", path=path)
 
     # -- statuses
 

@@ -127,6 +127,14 @@ def test_membership_collaborators_and_permissions(gh, session):
         session.list_team_members("org", "nope")
 
 
+def test_team_has_member_asks_for_one_membership(gh, session):
+    gh.add_team("org", "reviewers", members=["carol", "dave"])
+    assert session.team_has_member("org", "reviewers", "Carol") is True
+    assert session.team_has_member("org", "reviewers", "alice") is False
+    assert session.team_has_member("org", "nope", "carol") is False
+    assert gh.count("GET", "/orgs/org/teams/reviewers/members") == 0
+
+
 def test_membership_302_follows_to_the_public_members_url(gh, session):
     """A token that cannot see private membership gets a 302 to public_members (the fake does not model
     it: injected). The redirect is followed, as under Prow; a private member then reads as a non-member."""
@@ -155,6 +163,19 @@ def test_get_ref_sha(gh, session):
     assert session.get_ref_sha("org", "repo", "release-1.0") == gh.branch_sha(REPO, "release-1.0") != sha
     with pytest.raises(NotFound):
         session.get_ref_sha("org", "repo", "nope")
+
+
+def test_branch_protection(gh, session):
+    gh.add_branch(REPO, "release-1.0")
+    gh.add_branch(REPO, "dev")
+    gh.protect_branch(REPO, "release-1.0", required_contexts=["build", "test / unit"])
+    gh.protect_branch(REPO, "dev")
+    assert session.get_branch_protection("org", "repo", "release-1.0")["required_status_checks"]["contexts"] == [
+        "build", "test / unit"]
+    assert "required_status_checks" not in session.get_branch_protection("org", "repo", "dev")
+    assert session.get_branch_protection("org", "repo", "main") is None      # "Branch not protected"
+    with pytest.raises(NotFound):                                              # any other 404 is an error
+        session.get_branch_protection("org", "repo", "nope")
 
 
 def test_statuses(gh, session):
@@ -213,3 +234,25 @@ def test_an_api_prefix_as_on_github_enterprise():
         with client.for_event("d") as s:
             assert len(s.list_pull_files("org", "repo", n)) == 150
             assert [r.path for r in s.requests] == [f"/repos/org/repo/pulls/{n}/files"] * 2
+
+
+def test_tree_blobs_and_collaborators(gh, client):
+    gh.set_files(REPO, {"docs/OWNERS": "reviewers:\n- carol\n", "docs/api/a.md": "a"})
+    gh.add_collaborator(REPO, "bob", permission="read")
+    with client.for_event("d-1") as s:
+        tree = s.get_tree("org", "repo", "main", recursive=True)
+        assert [(e["path"], e["type"]) for e in tree["tree"]] == [
+            ("OWNERS", "blob"), ("docs", "tree"), ("docs/OWNERS", "blob"), ("docs/api", "tree"),
+            ("docs/api/a.md", "blob")]
+        assert [e["path"] for e in s.get_tree("org", "repo", "main")["tree"]] == ["OWNERS", "docs"]
+        docs = next(e for e in tree["tree"] if e["path"] == "docs")
+        assert [e["path"] for e in s.get_tree("org", "repo", docs["sha"])["tree"]] == ["OWNERS", "api"]
+        blob = next(e["sha"] for e in tree["tree"] if e["path"] == "docs/OWNERS")
+        assert s.get_blob("org", "repo", blob) == b"reviewers:\n- carol\n"
+        assert sorted(c["login"] for c in s.list_collaborators("org", "repo")) == ["alice", "bob"]
+        with pytest.raises(NotFound):
+            s.get_blob("org", "repo", "0" * 40)
+    with client.for_event("d-2") as s:  # a blob is content-addressed: the cached copy needs no request
+        assert s.get_blob("org", "repo", blob) == b"reviewers:\n- carol\n"
+        s.get_tree("org", "repo", "main", recursive=True)
+        assert [(r.path, r.status) for r in s.requests] == [("/repos/org/repo/git/trees/main", 304)]
