@@ -596,6 +596,10 @@ class EventSession:
         """The user's permission as Prow reads it: admin, write, read or none (GitHub's legacy `permission`)."""
         return self._read(f"{_repo_path(org, repo)}/collaborators/{_seg(user)}/permission")["permission"]
 
+    def list_teams(self, org: str) -> list[dict]:
+        """The org's teams the token can see: {name, slug, id, ...}."""
+        return self._list(f"/orgs/{_seg(org)}/teams")
+
     def list_team_members(self, org: str, team_slug: str, role: str = "all") -> list[dict]:
         return self._list(f"/orgs/{_seg(org)}/teams/{_seg(team_slug)}/members", {"role": role})
 

@@ -27,6 +27,7 @@ Builder (test setup; each returns what a test needs next):
     add_repo("owner/name", *, default_branch="main", private=False, files={path: content},
              allow_merge_commit=True, allow_squash_merge=True, allow_rebase_merge=True) -> Repo
     add_branch(repo, name, *, sha=None (default branch head), protected=False) -> sha
+    protect_branch(repo, branch, *, required_contexts=())          (GET .../branches/{b}/protection answers it)
     add_collaborator(repo, login, permission="write")              (admin|maintain|write|triage|read)
     add_commit(repo, *, sha=None, parents=None, files=None, message, author, branch=None) -> sha
     set_file(repo, path, content, *, ref=None) -> sha;  set_files(repo, {path: content}, *, ref=None, message) -> sha
@@ -83,7 +84,7 @@ injected failures are free). Every 2xx GET carries an ETag (a hash of the body);
 body. Lists are paginated (`page`, `per_page` default 30, max 100, `Link` rel first/prev/next/last).
 
 Deliberately not modelled: GraphQL and search; forks (head and base are the same repository); branch
-protection and required checks (merge only looks at state, draft, `mergeable` and the head sha); checks
+protection beyond reading required contexts (merge only looks at state, draft, `mergeable` and the head sha); checks
 API; review comments; issue events/timeline; write-permission checks for the caller (any valid token may
 write; installation tokens are not limited to their repositories); private-membership 302 redirects;
 tags; rename/transfer redirects (301); mergeability recomputation when a base branch moves.
@@ -288,6 +289,7 @@ class Repo:
     created_at: datetime = field(default_factory=_now)
     branches: dict[str, str] = field(default_factory=dict)  # name -> sha
     protected: set[str] = field(default_factory=set)
+    required_contexts: dict[str, list[str]] = field(default_factory=dict)  # protected branch -> contexts
     commits: dict[str, Commit] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # lower login -> permission
     labels: dict[str, Label] = field(default_factory=dict)  # lower name -> label
@@ -780,6 +782,14 @@ class FakeGitHub:
             r.statuses.setdefault(sha, []).append(status)
             return status.id
 
+    def protect_branch(self, repo: str, branch: str, *, required_contexts: list[str] | tuple[str, ...] = ()) -> None:
+        """Protect a branch; `required_contexts` are its required status checks."""
+        with self._lock:
+            r = self.repo(repo)
+            assert branch in r.branches, f"unknown branch {branch}"
+            r.protected.add(branch)
+            r.required_contexts[branch] = list(required_contexts)
+
     def add_app(self, app_id: int, *, slug: str = "fake-app", public_key: str | bytes | None = None,
                 name: str | None = None, owner: str | None = None) -> App:
         with self._lock:
@@ -1178,6 +1188,11 @@ def _tree_sha(tree: dict[str, bytes]) -> str:
     for path in sorted(tree):
         digest.update(path.encode() + b"\0" + _blob_sha(tree[path]).encode())
     return digest.hexdigest()
+
+
+def _subtree(tree: dict[str, bytes], directory: str) -> dict[str, bytes]:
+    prefix = directory + "/"
+    return {p[len(prefix):]: data for p, data in tree.items() if p.startswith(prefix)}
 
 
 def _node_id(kind: str, ident: int | str) -> str:
@@ -1739,6 +1754,22 @@ class _RestApi:
             "sha": r.branches[b], "url": f"{self.api}/repos/{r.full_name}/commits/{r.branches[b]}"},
             "protected": b in r.protected})
 
+    @_route("GET", "/repos/{owner}/{name}/branches/{branch:.+}/protection")
+    def get_branch_protection(self, call: _Call, owner: str, name: str, branch: str) -> _Response:
+        r = self._repo(owner, name)
+        if branch not in r.branches:
+            raise _ApiError(404, "Branch not found")
+        if branch not in r.protected:
+            raise _ApiError(404, "Branch not protected")
+        url = f"{self.api}/repos/{r.full_name}/branches/{quote(branch)}/protection"
+        contexts = r.required_contexts.get(branch) or []
+        body: dict = {"url": url, "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": False}}
+        if contexts:
+            body["required_status_checks"] = {
+                "url": f"{url}/required_status_checks", "strict": False, "contexts": list(contexts),
+                "checks": [{"context": c, "app_id": None} for c in contexts]}
+        return _Response(200, body)
+
     @_route("GET", "/repos/{owner}/{name}/branches/{branch:.+}")
     def get_branch(self, call: _Call, owner: str, name: str, branch: str) -> _Response:
         r = self._repo(owner, name)
@@ -1777,6 +1808,53 @@ class _RestApi:
         if not matching:
             raise _not_found()
         return _Response(200, [self.ref_json(r, b) for b in matching])
+
+    @_route("GET", "/repos/{owner}/{name}/git/trees/{ref:.+}")
+    def get_tree(self, call: _Call, owner: str, name: str, ref: str) -> _Response:
+        """A commit's tree (by commit sha, branch or tree sha), one level or `recursive`, as GitHub."""
+        r = self._repo(owner, name)
+        sha = _resolve(r, ref)
+        if sha is not None:
+            tree = r.commits[sha].tree
+        else:
+            tree = next((t for t in self._subtrees(r) if _tree_sha(t) == ref), None)
+            if tree is None:
+                raise _not_found()
+        dirs = sorted({"/".join(p.split("/")[:i]) for p in tree for i in range(1, p.count("/") + 1)})
+        recursive = call.arg("recursive") not in (None, "", "0", "false")
+        base = f"{self.api}/repos/{r.full_name}/git"
+        entries = []
+        for path in sorted([*tree, *dirs]):
+            if not recursive and "/" in path:
+                continue
+            if path in tree:
+                blob = _blob_sha(tree[path])
+                entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob,
+                                "size": len(tree[path]), "url": f"{base}/blobs/{blob}"})
+            else:
+                sub = _tree_sha(_subtree(tree, path))
+                entries.append({"path": path, "mode": "040000", "type": "tree", "sha": sub,
+                                "url": f"{base}/trees/{sub}"})
+        return _Response(200, {"sha": _tree_sha(tree), "url": f"{base}/trees/{_tree_sha(tree)}",
+                               "tree": entries, "truncated": False})
+
+    def _subtrees(self, r: Repo):
+        for commit in r.commits.values():
+            tree = commit.tree
+            yield tree
+            for d in {"/".join(p.split("/")[:i]) for p in tree for i in range(1, p.count("/") + 1)}:
+                yield _subtree(tree, d)
+
+    @_route("GET", "/repos/{owner}/{name}/git/blobs/{sha}")
+    def get_blob(self, call: _Call, owner: str, name: str, sha: str) -> _Response:
+        r = self._repo(owner, name)
+        for commit in r.commits.values():
+            for data in commit.tree.values():
+                if _blob_sha(data) == sha:
+                    return _Response(200, {"sha": sha, "node_id": _node_id("Blob", sha), "size": len(data),
+                                           "url": f"{self.api}/repos/{r.full_name}/git/blobs/{sha}",
+                                           "content": base64.encodebytes(data).decode(), "encoding": "base64"})
+        raise _not_found()
 
     @_route("GET", "/repos/{owner}/{name}/collaborators")
     def list_collaborators(self, call: _Call, owner: str, name: str) -> _Response:

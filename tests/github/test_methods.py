@@ -127,6 +127,13 @@ def test_membership_collaborators_and_permissions(gh, session):
         session.list_team_members("org", "nope")
 
 
+def test_list_teams_names_and_slugs(gh, session):
+    gh.add_team("org", "sig-testing", name="SIG Testing")
+    gh.add_team("org", "reviewers")
+    assert sorted((t["name"], t["slug"]) for t in session.list_teams("org")) == [
+        ("SIG Testing", "sig-testing"), ("reviewers", "reviewers")]
+
+
 def test_team_has_member_asks_for_one_membership(gh, session):
     gh.add_team("org", "reviewers", members=["carol", "dave"])
     assert session.team_has_member("org", "reviewers", "Carol") is True
