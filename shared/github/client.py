@@ -31,6 +31,7 @@ GETs are retried on 5xx, timeouts and connection errors after 0.2 s, 0.5 s and 1
     create_repo_label (POST)     yes       a duplicate is refused (422 already_exists → returns False)
     add/remove_assignees, request/unrequest_reviewers
                                  yes       set union / difference
+    create_*_reaction (POST)     yes       one reaction per user and content
     create_status (POST)         yes       a repeated status is the same latest state for its context
     installation token (POST)    yes       a second token is harmless
 A request that never reached GitHub (connection refused, connect timeout) is retried for any method.
@@ -508,6 +509,18 @@ class EventSession:
         response = self._write("DELETE", f"{_repo_path(org, repo)}/issues/comments/{int(comment_id)}",
                                retry=True, expect=(404,))
         return response.status != 404
+
+    # -- reactions
+
+    def create_issue_reaction(self, org: str, repo: str, number: int, content: str) -> dict:
+        """React to an issue or PR (content: +1, -1, laugh, confused, heart, hooray, rocket, eyes). The
+        same reaction twice by the bot is one reaction (GitHub answers the existing one)."""
+        return self._write("POST", f"{_repo_path(org, repo)}/issues/{int(number)}/reactions", {"content": content},
+                           retry=True).json()
+
+    def create_comment_reaction(self, org: str, repo: str, comment_id: int, content: str) -> dict:
+        return self._write("POST", f"{_repo_path(org, repo)}/issues/comments/{int(comment_id)}/reactions",
+                           {"content": content}, retry=True).json()
 
     # -- labels
 

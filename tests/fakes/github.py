@@ -56,6 +56,7 @@ Read access:
     user(login), repo(repo), issue(repo, n), pull(repo, n) -> live records (Issue serves both)
     comments(repo, n) -> [Comment];  labels(repo, n) -> [name];  repo_labels(repo) -> [name]
     assignees(repo, n), requested_reviewers(repo, n) -> [login];  reviews(repo, n) -> [Review]
+    reactions(repo, *, issue=n | comment=id) -> [(login, content)]
     statuses(repo, ref) -> [Status] oldest first;  combined_status(repo, ref) -> "success"|"failure"|"pending"
     merged(repo, n) -> bool (the Issue also has merge_method, merged_by, merge_commit_sha)
     file(repo, path, *, ref=None) -> bytes | None;  branch_sha(repo, branch) -> sha;  rate_limit -> RateLimit
@@ -277,6 +278,16 @@ class Issue:
 
 
 @dataclass
+class Reaction:
+    id: int
+    subject: str  # "issue" (an issue or PR, by number) | "comment" (an issue comment, by id)
+    subject_id: int
+    user: str
+    content: str  # +1, -1, laugh, confused, heart, hooray, rocket, eyes
+    created_at: datetime = field(default_factory=_now)
+
+
+@dataclass
 class Repo:
     owner: str
     name: str
@@ -298,6 +309,7 @@ class Repo:
     comments: dict[int, Comment] = field(default_factory=dict)  # id -> comment (all issues)
     reviews: list[Review] = field(default_factory=list)
     statuses: dict[str, list[Status]] = field(default_factory=dict)  # sha -> oldest first
+    reactions: list[Reaction] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -860,6 +872,12 @@ class FakeGitHub:
 
     def requested_reviewers(self, repo: str, number: int) -> list[str]:
         return list(self.pull(repo, number).requested_reviewers)
+
+    def reactions(self, repo: str, *, issue: int | None = None, comment: int | None = None) -> list[tuple[str, str]]:
+        """(login, content) of the reactions on issue/PR `issue` or on issue comment `comment`, oldest first."""
+        subject, subject_id = ("issue", issue) if issue is not None else ("comment", comment)
+        return [(x.user, x.content) for x in self.repo(repo).reactions
+                if x.subject == subject and x.subject_id == subject_id]
 
     def reviews(self, repo: str, number: int) -> list[Review]:
         with self._lock:
@@ -2143,6 +2161,47 @@ class _RestApi:
         gone = {a.lower() for a in unwanted}
         self.gh._update(r, issue, assignees=[a for a in issue.assignees if a.lower() not in gone])
         return _Response(200, self.issue_json(r, issue))
+
+    _REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+
+    def reaction_json(self, x: Reaction) -> dict:
+        return {"id": x.id, "node_id": _node_id("REA", x.id), "user": self.user_json(x.user), "content": x.content,
+                "created_at": _iso(x.created_at)}
+
+    def _react(self, call: _Call, r: Repo, subject: str, subject_id: int) -> _Response:
+        content = call.body.get("content") if isinstance(call.body, dict) else None
+        if content not in self._REACTIONS:
+            raise _invalid("Reaction", "content")
+        for x in r.reactions:   # one reaction per user and content: GitHub answers the existing one
+            if (x.subject, x.subject_id, x.user.lower(), x.content) == (subject, subject_id, call.login.lower(), content):
+                return _Response(200, self.reaction_json(x))
+        x = Reaction(self.gh._new_id(), subject, subject_id, call.login, content)
+        r.reactions.append(x)
+        return _Response(201, self.reaction_json(x))
+
+    def _reactions(self, call: _Call, r: Repo, subject: str, subject_id: int) -> _Response:
+        items = [x for x in r.reactions if x.subject == subject and x.subject_id == subject_id]
+        return self._page(call, items, self.reaction_json)
+
+    @_route("POST", "/repos/{owner}/{name}/issues/{number:\\d+}/reactions")
+    def create_issue_reaction(self, call: _Call, owner: str, name: str, number: str) -> _Response:
+        r = self._repo(owner, name)
+        return self._react(call, r, "issue", self._issue(r, number).number)
+
+    @_route("GET", "/repos/{owner}/{name}/issues/{number:\\d+}/reactions")
+    def list_issue_reactions(self, call: _Call, owner: str, name: str, number: str) -> _Response:
+        r = self._repo(owner, name)
+        return self._reactions(call, r, "issue", self._issue(r, number).number)
+
+    @_route("POST", "/repos/{owner}/{name}/issues/comments/{comment_id:\\d+}/reactions")
+    def create_comment_reaction(self, call: _Call, owner: str, name: str, comment_id: str) -> _Response:
+        r = self._repo(owner, name)
+        return self._react(call, r, "comment", self._comment(r, comment_id).id)
+
+    @_route("GET", "/repos/{owner}/{name}/issues/comments/{comment_id:\\d+}/reactions")
+    def list_comment_reactions(self, call: _Call, owner: str, name: str, comment_id: str) -> _Response:
+        r = self._repo(owner, name)
+        return self._reactions(call, r, "comment", self._comment(r, comment_id).id)
 
     @_route("GET", "/repos/{owner}/{name}/labels")
     def list_repo_labels(self, call: _Call, owner: str, name: str) -> _Response:

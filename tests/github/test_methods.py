@@ -263,3 +263,15 @@ def test_tree_blobs_and_collaborators(gh, client):
         assert s.get_blob("org", "repo", blob) == b"reviewers:\n- carol\n"
         s.get_tree("org", "repo", "main", recursive=True)
         assert [(r.path, r.status) for r in s.requests] == [("/repos/org/repo/git/trees/main", 304)]
+
+
+def test_reactions_on_issues_and_comments(gh, session):
+    number = gh.add_issue(REPO)
+    comment_id = gh.add_comment(REPO, number, "nice")
+    assert session.create_issue_reaction("org", "repo", number, "heart")["content"] == "heart"
+    session.create_issue_reaction("org", "repo", number, "heart")
+    session.create_comment_reaction("org", "repo", comment_id, "+1")
+    assert gh.reactions(REPO, issue=number) == [("ci-bot", "heart")]
+    assert gh.reactions(REPO, comment=comment_id) == [("ci-bot", "+1")]
+    with pytest.raises(ValidationFailed):
+        session.create_comment_reaction("org", "repo", comment_id, "party")
