@@ -344,3 +344,102 @@ def test_lgtm_cancel_deletes_the_tree_hash_notice_and_re_requests_reviews(prow, 
     prow.settle()
     assert gh.labels(REPO, n) == [] and gh.comments(REPO, n) == []
     assert gh.requested_reviewers(REPO, n) == ["bob"]
+
+
+# -- owners.skip_collaborators: OWNERS reviewers and approvers decide ------------------------------------------
+
+OWNERS_REPO = "metal3-io/baremetal-operator"
+OTHER_ORG_REPO = "Nordix/baremetal-operator"
+SKIP = ("plugins:\n  metal3-io:\n    plugins: [lgtm]\n  Nordix:\n    plugins: [lgtm]\n"
+        "owners:\n  skip_collaborators: [metal3-io]\n")
+OWNERS_FILES = {
+    "OWNERS": "approvers:\n- carol\n",
+    "OWNERS_ALIASES": "aliases:\n  docs-team:\n  - Frank\n",
+    "docs/OWNERS": "reviewers:\n- dave\n- docs-team\n",
+    "pkg/OWNERS": "reviewers:\n- erin\n",
+}
+
+
+@pytest.fixture
+def owned(prow):
+    prow.plugins_yaml(SKIP)
+    for name in (OWNERS_REPO, OTHER_ORG_REPO):
+        prow.gh.add_repo(name, files=OWNERS_FILES)
+        prow.gh.add_collaborator(name, "bob")
+    return prow.gh
+
+
+def owned_pull(gh, repo=OWNERS_REPO, **kw):
+    return gh.add_pull(repo, author="alice", files=["docs/guide.md"], **kw)
+
+
+def owned_comment(gh, repo, number, body, commenter):
+    event = payloads.issue_comment(repo, number, body, commenter=commenter, issue_author="alice", on_pull=True)
+    event["issue"]["labels"] = [{"name": name} for name in gh.pull(repo, number).labels]
+    return event
+
+
+@pytest.mark.parametrize("commenter, body, had_lgtm, has_lgtm, answer", [
+    ("carol", "/lgtm", False, True, None),              # a root approver (not a collaborator)
+    ("dave", "/lgtm", False, True, None),               # a reviewer of docs/
+    ("frank", "/lgtm", False, True, None),              # through the docs-team alias
+    ("dave", "/lgtm cancel", True, False, None),
+    ("erin", "/lgtm", False, False, lgtm.OWNERS_ONLY_REPLY),   # reviews pkg/ only: not a changed file's
+    ("bob", "/lgtm", False, False, lgtm.OWNERS_ONLY_REPLY),    # a collaborator, but not in OWNERS
+    ("mallory", "/lgtm cancel", True, True, lgtm.OWNERS_ONLY_REPLY),   # cancelling is restricted too
+    ("alice", "/lgtm cancel", True, False, None),        # the author may always remove
+])
+def test_with_skip_collaborators_owners_decide(prow, owned, commenter, body, had_lgtm, has_lgtm, answer):
+    n = owned_pull(owned, labels=[labels.LGTM] if had_lgtm else [])
+    event = owned_comment(owned, OWNERS_REPO, n, body, commenter)
+
+    prow.post("issue_comment", event)
+    prow.settle()
+
+    assert (labels.LGTM in owned.labels(OWNERS_REPO, n)) is has_lgtm
+    assert owned.assignees(OWNERS_REPO, n) == []                 # nobody is assigned on this path
+    assert [c.body for c in owned.comments(OWNERS_REPO, n)] == ([reply(event, commenter, answer)] if answer else [])
+
+
+def test_the_org_not_listed_in_skip_collaborators_still_asks_for_collaborators(prow, owned):
+    n = owned_pull(owned, repo=OTHER_ORG_REPO)
+    event = owned_comment(owned, OTHER_ORG_REPO, n, "/lgtm", "carol")
+    prow.post("issue_comment", event)
+    prow.settle()
+    assert owned.labels(OTHER_ORG_REPO, n) == []
+    assert [c.body for c in owned.comments(OTHER_ORG_REPO, n)] == [
+        reply(event, "carol", lgtm.COLLABORATORS_ONLY_REPLY)]
+
+
+def test_owners_are_read_at_the_base_branch(prow, owned):
+    owned.add_branch(OWNERS_REPO, "release-1.0")
+    owned.set_file(OWNERS_REPO, "docs/OWNERS", "reviewers:\n- grace\n", ref="release-1.0")
+    n = owned_pull(owned, base="release-1.0")
+    prow.post("issue_comment", owned_comment(owned, OWNERS_REPO, n, "/lgtm", "grace"))
+    prow.settle()
+    assert owned.labels(OWNERS_REPO, n) == [labels.LGTM]
+
+    m = owned_pull(owned)                                          # on main grace is nobody
+    prow.post("issue_comment", owned_comment(owned, OWNERS_REPO, m, "/lgtm", "grace"))
+    prow.settle()
+    assert owned.labels(OWNERS_REPO, m) == []
+
+
+def test_an_owners_lgtm_reads_the_pr_once_and_no_collaborators(prow, owned):
+    n = owned_pull(owned)
+    prow.post("issue_comment", owned_comment(owned, OWNERS_REPO, n, "/lgtm", "dave"))
+    prow.settle()
+    paths = [(r.method, r.path) for r in owned.log if r.path != "/user"]
+    assert paths.count(("GET", f"/repos/{OWNERS_REPO}/pulls/{n}")) == 1
+    assert not [p for p in paths if "/collaborators" in p[1] or p[1].endswith("/labels") and p[0] == "GET"]
+    assert owned.labels(OWNERS_REPO, n) == [labels.LGTM]
+
+
+def test_an_approving_review_by_an_owner_with_skip_collaborators(prow, owned):
+    prow.plugins_yaml(SKIP + "lgtm:\n- repos: [metal3-io]\n  review_acts_as_lgtm: true\n")
+    n = owned_pull(owned)
+    prow.post("pull_request_review", payloads.pull_request_review(OWNERS_REPO, n, reviewer="dave",
+                                                                  state="approved", pr_author="alice"))
+    prow.settle()
+    assert owned.labels(OWNERS_REPO, n) == [labels.LGTM]
+    assert owned.count("GET", f"/repos/{OWNERS_REPO}/pulls/{n}") == 0     # the review carries the base branch

@@ -10,7 +10,9 @@ push whose new head has the same tree (a squash, or a rebase that changes nothin
 
 Fewer requests than Prow, same outcome:
 - the collaborator check is made only when its answer matters (not for the author, not when OWNERS decide);
-- the issue that the assignment returns tells the labels, so they are not read again;
+- the issue that the assignment returns, or the PR read for its base branch, tells the labels;
+- OWNERS are read by shared/owners (one tree request, content-addressed blobs) only as far as needed to
+  find the actor, and only when `skip_collaborators` applies;
 - a push reads nothing when the event's PR has no `lgtm` label (Prow reads the labels on every push).
 Re-requesting reviews after removal (store_tree_hash) leaves out the PR's author, whom GitHub refuses.
 """
@@ -22,6 +24,7 @@ from typing import Any, Iterable
 
 from shared import labels
 from shared.events import CREATED, GenericCommentEvent, PullRequestEvent, ReviewEvent, norm_login
+from shared.owners import OwnersSettings, load_repo_owners
 from shared.plugins.registry import (Command, Plugin, PluginContext, PluginHelp, comment_author, comment_body,
                                      register)
 from shared.plugins.respond import format_response_raw
@@ -58,13 +61,6 @@ def options_for(plugin_config: Any, org: str, repo: str) -> LgtmOptions:
     return LgtmOptions(review_acts_as_lgtm=entry.get("review_acts_as_lgtm") is True,
                        store_tree_hash=entry.get("store_tree_hash") is True,
                        sticky_lgtm_team=team if isinstance(team, str) else "")
-
-
-def skip_collaborators(plugin_config: Any, org: str, repo: str) -> bool:
-    """Prow's SkipCollaborators: `owners.skip_collaborators` lists the org or org/repo."""
-    owners = plugin_config.section("owners") if plugin_config is not None else None
-    listed = owners.get("skip_collaborators") if isinstance(owners, dict) else None
-    return isinstance(listed, list) and (org in listed or f"{org}/{repo}" in listed)
 
 
 def _help(plugin_config, enabled_repos: list[str]) -> PluginHelp:
@@ -166,10 +162,12 @@ def _handle(ctx: PluginContext, change: _Change, want_lgtm: bool) -> None:
 
     labels_now: list[str] | None = None
     if not is_author:
-        if skip_collaborators(ctx.plugin_config, org, repo):
-            if norm_login(change.actor) not in _owners_reviewers(ctx, change):
+        if OwnersSettings.for_repo(org, repo, plugins=ctx.plugin_config).skip_collaborators:
+            if not _in_owners(ctx, change):
                 reply(OWNERS_ONLY_REPLY)
                 return
+            if not change.base_ref:   # the PR was read for its base branch: it tells the labels too
+                labels_now = [label.get("name", "") for label in _pull(ctx, change).get("labels") or []]
         else:
             if not gh.is_collaborator(org, repo, change.actor):
                 reply(COLLABORATORS_ONLY_REPLY)
@@ -275,6 +273,12 @@ def _rerequest_reviews(ctx: PluginContext, org: str, repo: str, number: int, ass
                         lambda: ctx.github.request_reviewers(org, repo, number, logins))
 
 
-def _owners_reviewers(ctx: PluginContext, change: _Change) -> set[str]:
-    """Approvers and reviewers (normalised logins) in the base branch's OWNERS files of any changed file."""
-    raise NotImplementedError("OWNERS-based lgtm (owners.skip_collaborators) waits for shared/owners")
+def _in_owners(ctx: PluginContext, change: _Change) -> bool:
+    """Whether the actor is an approver or reviewer, in the base branch's OWNERS, of any changed file."""
+    gh = ctx.github
+    base_ref = change.base_ref or _pull(ctx, change)["base"]["ref"]
+    owners = load_repo_owners(gh, change.org, change.repo, base_ref, plugins=ctx.plugin_config,
+                              prow=getattr(ctx.config, "prow", None))
+    actor = norm_login(change.actor)
+    return any(actor in owners.approvers_for(path) or actor in owners.reviewers_for(path)
+               for path in (f["filename"] for f in gh.list_pull_files(change.org, change.repo, change.number)))
