@@ -25,6 +25,14 @@ def test_worker_indexes_the_app_with_the_contracted_bindings():
     assert [b["type"] for b in hook["bindings"] if b["direction"] == "OUT"] == ["http"]
 
 
+def test_launch_is_indexed_on_the_prowjobs_queue():
+    result = index(ROOT)
+    assert result.returncode == 0, result.stderr
+    launch = {f["name"]: f for f in json.loads(result.stdout)}["launch"]
+    assert launch["bindings"] == [{"direction": "IN", "type": "queueTrigger", "name": "msg",
+                                   "queueName": "prowjobs", "connection": "PROW_STORAGE"}]
+
+
 def test_indexing_catches_a_signature_mistake(tmp_path):
     """The check can fail: a parameter that is not a binding is a load error on Azure and here."""
     shutil.copytree(ROOT / "functions", tmp_path / "functions")
