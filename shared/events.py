@@ -366,6 +366,7 @@ class GenericCommentEvent:
     id: int = 0                   # the issue's or PR's id
     comment_id: int | None = None  # set for issue comments and review comments
     source: str = ""              # the X-GitHub-Event it came from
+    node_id: str = ""             # the issue's or PR's GraphQL id (Prow's NodeID)
     name = "GenericCommentEvent"
 
     @property
@@ -417,7 +418,7 @@ def parse_delivery(name: str, guid: str, payload: Mapping[str, Any]) -> ParsedDe
             comment = generic(body=issue.body, html_url=issue.html_url, number=issue.number, user=issue.user,
                               issue_author=issue.user, is_pr=issue.is_pr, issue_state=issue.state,
                               issue_title=issue.title, issue_body=issue.body, issue_html_url=issue.html_url,
-                              assignees=issue.assignees, id=issue.id)
+                              assignees=issue.assignees, id=issue.id, node_id=issue.node_id)
     elif name == "issue_comment":
         issue = Issue.of(payload.get("issue"))
         c = Comment.of(payload.get("comment"))
@@ -426,7 +427,7 @@ def parse_delivery(name: str, guid: str, payload: Mapping[str, Any]) -> ParsedDe
             comment = generic(body=c.body, html_url=c.html_url, number=issue.number, user=c.user,
                               issue_author=issue.user, is_pr=issue.is_pr, issue_state=issue.state,
                               issue_title=issue.title, issue_body=issue.body, issue_html_url=issue.html_url,
-                              assignees=issue.assignees, id=issue.id, comment_id=c.id)
+                              assignees=issue.assignees, id=issue.id, comment_id=c.id, node_id=issue.node_id)
     elif name == "pull_request":
         pr = PullRequest.of(payload.get("pull_request"))
         event = PullRequestEvent(**base, number=_i(payload.get("number")) or pr.number, pull_request=pr,
@@ -465,4 +466,4 @@ def _pr_generic(generic, pr: PullRequest, *, body: str, html_url: str, user: Use
                 comment_id: int | None = None) -> GenericCommentEvent:
     return generic(body=body, html_url=html_url, number=pr.number, user=user, issue_author=pr.user, is_pr=True,
                    issue_state=pr.state, issue_title=pr.title, issue_body=pr.body, issue_html_url=pr.html_url,
-                   assignees=pr.assignees, id=pr.id, comment_id=comment_id)
+                   assignees=pr.assignees, id=pr.id, comment_id=comment_id, node_id=pr.node_id)

@@ -447,6 +447,30 @@ class EventSession:
             self.client.bot_logins[scope] = login
         return login
 
+    # -- repositories
+
+    def get_repo(self, org: str, repo: str) -> dict:
+        return self._read(_repo_path(org, repo))
+
+    # -- GraphQL
+
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint: /graphql beside the REST root (GitHub Enterprise: /api/graphql)."""
+        base = self.client.base_url
+        return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None, *, mutation: bool = False) -> dict:
+        """One GraphQL request; its `data`. GitHub answers errors with 200 and an `errors` list: raised as
+        GitHubError (ValidationFailed for NOT_FOUND/UNPROCESSABLE-like answers is not distinguished).
+        A mutation is not retried after it may have reached GitHub (as create_comment)."""
+        response = self._call("POST", self.graphql_url(), body={"query": query, "variables": dict(variables or {})},
+                              retry=not mutation)
+        data = response.json() or {}
+        if data.get("errors"):
+            messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data["errors"])
+            raise GitHubError(f"GraphQL: {messages}", status=response.status, method="POST", path="/graphql")
+        return data.get("data") or {}
+
     # -- issues and pull requests
 
     def get_issue(self, org: str, repo: str, number: int) -> dict:
@@ -464,6 +488,14 @@ class EventSession:
 
     def list_reviews(self, org: str, repo: str, number: int) -> list[dict]:
         return self._list(f"{_repo_path(org, repo)}/pulls/{int(number)}/reviews")
+
+    def list_review_comments(self, org: str, repo: str, number: int) -> list[dict]:
+        """The inline comments on a pull request's diff."""
+        return self._list(f"{_repo_path(org, repo)}/pulls/{int(number)}/comments")
+
+    def list_issue_events(self, org: str, repo: str, number: int) -> list[dict]:
+        """An issue's (or PR's) events, oldest first: labeled, unlabeled, closed, ... with `actor`."""
+        return self._list(f"{_repo_path(org, repo)}/issues/{int(number)}/events")
 
     def edit_issue(self, org: str, repo: str, number: int, *, title: str | None = None,
                    body: str | None = None, state: str | None = None, state_reason: str | None = None,

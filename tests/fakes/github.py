@@ -42,11 +42,13 @@ Builder (test setup; each returns what a test needs next):
         files: filenames, or dicts {filename, status, additions, deletions, patch, previous_filename,
         content}; a `content` is written into the head commit's tree (status "removed" deletes it).
         mergeable: True, False (merge answers 405) or None (GitHub still computing).
+    transfer_issue(repo, n, to_repo) -> new number              (also POST /graphql `transferIssue`, the only GraphQL answered)
     update_issue(repo, n, **fields) / update_pull(repo, n, **fields)
         fields: title, body, state, labels, assignees, milestone, locked; pulls also draft, mergeable, base,
         head_sha (a push: new head commit appended to the PR's commits; files= replaces the file list).
     add_comment(repo, n, body, *, author) -> comment id
     add_review(repo, n, *, author, state="APPROVED", body="", commit_id=head) -> review id
+    add_review_comment(repo, n, body, *, author="reviewer", path="README.md") -> comment id (inline, on the diff)
     set_status(repo, sha, context, state, *, description="", target_url=None, creator=bot) -> status id
     add_app(app_id, *, slug="fake-app", public_key=PEM or None (then JWT signatures are not checked))
     add_installation(installation_id, account, *, app_id=None (the only app), repos=None (all of account's))
@@ -84,9 +86,10 @@ otherwise); a GitHub App JWT (`Bearer`, RS256, iss = app id) is accepted only on
 injected failures are free). Every 2xx GET carries an ETag (a hash of the body); a matching If-None-Match answers 304 without a
 body. Lists are paginated (`page`, `per_page` default 30, max 100, `Link` rel first/prev/next/last).
 
-Deliberately not modelled: GraphQL and search; forks (head and base are the same repository); branch
+Deliberately not modelled: GraphQL (but for transferIssue) and search; forks (head and base are the same repository); branch
 protection beyond reading required contexts (merge only looks at state, draft, `mergeable` and the head sha); checks
-API; review comments; issue events/timeline; write-permission checks for the caller (any valid token may
+API; review comments beyond listing them; issue events other than labeled/unlabeled (recorded for
+label changes through the API, and by update_issue/update_pull given `actor=`); timeline; write-permission checks for the caller (any valid token may
 write; installation tokens are not limited to their repositories); private-membership 302 redirects;
 tags; rename/transfer redirects (301); mergeability recomputation when a base branch moves.
 """
@@ -275,6 +278,7 @@ class Issue:
     merged_by: str | None = None
     merge_commit_sha: str | None = None
     merge_method: str | None = None
+    events: list[dict] = field(default_factory=list)  # issue events: {event, label, actor, created_at}
 
 
 @dataclass
@@ -309,6 +313,7 @@ class Repo:
     comments: dict[int, Comment] = field(default_factory=dict)  # id -> comment (all issues)
     reviews: list[Review] = field(default_factory=list)
     statuses: dict[str, list[Status]] = field(default_factory=dict)  # sha -> oldest first
+    review_comments: list[Comment] = field(default_factory=list)  # `issue` is the pull number
     reactions: list[Reaction] = field(default_factory=list)
 
     @property
@@ -747,11 +752,17 @@ class FakeGitHub:
     def _update(self, r: Repo, issue: Issue, *, labels=None, assignees=None, milestone: Any = ...,
                 state: str | None = None, actor: str | None = None) -> None:
         if labels is not None:
+            before = list(issue.labels)
             issue.labels = []
             for name in labels:
                 label = self.add_label(r.full_name, name)
                 if label.name not in issue.labels:
                     issue.labels.append(label.name)
+            if actor is not None:
+                for kind, names in (("unlabeled", [n for n in before if n not in issue.labels]),
+                                    ("labeled", [n for n in issue.labels if n not in before])):
+                    issue.events.extend({"id": self._new_id(), "event": kind, "label": n, "actor": actor,
+                                         "created_at": _now()} for n in names)
         if assignees is not None:
             issue.assignees = [self.add_user(login).login for login in dict.fromkeys(assignees)]
         if milestone is not ...:
@@ -765,12 +776,39 @@ class FakeGitHub:
                 issue.closed_at, issue.closed_by, issue.state_reason = None, None, "reopened"
         issue.updated_at = _now()
 
+    def transfer_issue(self, repo: str, number: int, to_repo: str) -> int:
+        """Move issue #number (with its comments) to `to_repo`, where it gets the next number; returns it."""
+        with self._lock:
+            source, target = self.repo(repo), self.repo(to_repo)
+            issue = source.issues.pop(number)
+            comments = [c for c in source.comments.values() if c.issue == number]
+            issue.number = self._next_number(target)
+            target.issues[issue.number] = issue
+            for c in comments:
+                del source.comments[c.id]
+                c.issue = issue.number
+                target.comments[c.id] = c
+            for label in issue.labels:
+                self.add_label(to_repo, label)
+            issue.updated_at = _now()
+            return issue.number
+
     def add_comment(self, repo: str, number: int, body: str, *, author: str = "contributor") -> int:
         with self._lock:
             r, issue = self.repo(repo), self.issue(repo, number)
             comment = Comment(self._new_id(), number, self.add_user(author).login, body)
             r.comments[comment.id] = comment
             issue.updated_at = _now()
+            return comment.id
+
+    def add_review_comment(self, repo: str, number: int, body: str, *, author: str = "reviewer",
+                           path: str = "README.md") -> int:
+        """An inline review comment on a pull request's diff."""
+        with self._lock:
+            r = self.repo(repo)
+            self.pull(repo, number)
+            comment = Comment(self._new_id(), number, self.add_user(author).login, body)
+            r.review_comments.append(comment)
             return comment.id
 
     def add_review(self, repo: str, number: int, *, author: str, state: str = "APPROVED", body: str = "",
@@ -1758,6 +1796,32 @@ class _RestApi:
     def get_repo(self, call: _Call, owner: str, name: str) -> _Response:
         return _Response(200, self.repo_json(self._repo(owner, name), call.login))
 
+    # -- GraphQL: only the transferIssue mutation (issue-management's /transfer-issue)
+
+    @_route("POST", "/graphql")
+    def graphql(self, call: _Call) -> _Response:
+        body = call.body if isinstance(call.body, dict) else {}
+        query, variables = str(body.get("query") or ""), body.get("variables") or {}
+        if "transferIssue" not in query:
+            return _Response(200, {"errors": [{"message": "the fake GitHub answers only the transferIssue mutation"}]})
+        given = variables.get("input") or {}
+        found = [(r, i) for r in self.gh._repos.values() for i in r.issues.values()
+                 if _node_id("PullRequest" if i.is_pull else "Issue", i.pull_id if i.is_pull else i.id)
+                 == given.get("issueId")]
+        target = next((r for r in self.gh._repos.values() if _node_id("Repository", r.id) == given.get("repositoryId")),
+                      None)
+        if not found or target is None:
+            return _Response(200, {"data": {"transferIssue": None}, "errors": [
+                {"type": "NOT_FOUND", "message": "Could not resolve to a node with the global id of "
+                                                 f"'{given.get('issueId') if not found else given.get('repositoryId')}'"}]})
+        source, issue = found[0]
+        if issue.is_pull:
+            return _Response(200, {"data": {"transferIssue": None},
+                                   "errors": [{"message": "Pull requests cannot be transferred"}]})
+        self.gh.transfer_issue(source.full_name, issue.number, target.full_name)
+        return _Response(200, {"data": {"transferIssue": {"issue": {
+            "url": f"{self.web}/{target.full_name}/issues/{issue.number}"}}}})
+
     def branch_json(self, r: Repo, branch: str) -> dict:
         base = f"{self.api}/repos/{r.full_name}/branches/{quote(branch)}"
         return {"name": branch, "commit": self.commit_json(r, r.branches[branch]),
@@ -2113,7 +2177,7 @@ class _RestApi:
     def add_issue_labels(self, call: _Call, owner: str, name: str, number: str) -> _Response:
         r = self._repo(owner, name)
         issue = self._issue(r, number)
-        self.gh._update(r, issue, labels=issue.labels + _labels_from(call.body))
+        self.gh._update(r, issue, labels=issue.labels + _labels_from(call.body), actor=call.login)
         return _Response(200, [self.label_json(r, n) for n in issue.labels])
 
     @_route("PUT", "/repos/{owner}/{name}/issues/{number:\\d+}/labels")
@@ -2136,7 +2200,7 @@ class _RestApi:
         remaining = [n for n in issue.labels if n.lower() != label.lower()]
         if len(remaining) == len(issue.labels):
             raise _ApiError(404, "Label does not exist")
-        self.gh._update(r, issue, labels=remaining)
+        self.gh._update(r, issue, labels=remaining, actor=call.login)
         return _Response(200, [self.label_json(r, n) for n in issue.labels])
 
     @_route("POST", "/repos/{owner}/{name}/issues/{number:\\d+}/assignees")
@@ -2290,6 +2354,27 @@ class _RestApi:
         r = self._repo(owner, name)
         pr = self._pull(r, number)
         return self._page(call, list(pr.commits), lambda sha: self.commit_json(r, sha))
+
+    @_route("GET", "/repos/{owner}/{name}/pulls/{number:\\d+}/comments")
+    def list_review_comments(self, call: _Call, owner: str, name: str, number: str) -> _Response:
+        r = self._repo(owner, name)
+        pr = self._pull(r, number)
+
+        def render(c: Comment) -> dict:
+            return {"id": c.id, "node_id": _node_id("PullRequestReviewComment", c.id), "body": c.body,
+                    "user": self.user_json(c.user), "created_at": _iso(c.created_at),
+                    "updated_at": _iso(c.updated_at),
+                    "html_url": f"{self.web}/{r.full_name}/pull/{pr.number}#discussion_r{c.id}",
+                    "url": f"{self.api}/repos/{r.full_name}/pulls/comments/{c.id}"}
+        return self._page(call, [c for c in r.review_comments if c.issue == pr.number], render)
+
+    @_route("GET", "/repos/{owner}/{name}/issues/{number:\\d+}/events")
+    def list_issue_events(self, call: _Call, owner: str, name: str, number: str) -> _Response:
+        r = self._repo(owner, name)
+        issue = self._issue(r, number)
+        return self._page(call, list(issue.events), lambda e: {
+            "id": e["id"], "event": e["event"], "actor": self.user_json(e["actor"]),
+            "label": {"name": e["label"], "color": "ededed"}, "created_at": _iso(e["created_at"])})
 
     @_route("GET", "/repos/{owner}/{name}/pulls/{number:\\d+}/reviews")
     def list_reviews(self, call: _Call, owner: str, name: str, number: str) -> _Response:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.github import Conflict, GitHubClient, MemoryETagCache, NotFound, NotMergeable, ValidationFailed
+from shared.github import Conflict, GitHubClient, GitHubError, MemoryETagCache, NotFound, NotMergeable, ValidationFailed
 from tests.fakes.github import FakeGitHub
 from tests.github.conftest import REPO
 
@@ -275,3 +275,32 @@ def test_reactions_on_issues_and_comments(gh, session):
     assert gh.reactions(REPO, comment=comment_id) == [("ci-bot", "+1")]
     with pytest.raises(ValidationFailed):
         session.create_comment_reaction("org", "repo", comment_id, "party")
+
+
+def test_review_comments_and_label_events(gh, session):
+    n = gh.add_pull(REPO, author="bob")
+    gh.add_review_comment(REPO, n, "/approve", author="alice")
+    assert [(c["user"]["login"], c["body"]) for c in session.list_review_comments("org", "repo", n)] == [
+        ("alice", "/approve")]
+    session.add_labels("org", "repo", n, ["approved"])
+    session.remove_label("org", "repo", n, "approved")
+    gh.update_pull(REPO, n, labels=["approved"], actor="carol")
+    assert [(e["event"], e["label"]["name"], e["actor"]["login"])
+            for e in session.list_issue_events("org", "repo", n)] == [
+        ("labeled", "approved", "ci-bot"), ("unlabeled", "approved", "ci-bot"), ("labeled", "approved", "carol")]
+
+
+def test_get_repo_and_graphql_transfer(gh, session):
+    gh.add_repo("org/other")
+    number = gh.add_issue(REPO, title="Misfiled")
+    gh.add_comment(REPO, number, "context")
+    issue_id = session.get_issue("org", "repo", number)["node_id"]
+    target = session.get_repo("org", "other")
+    data = session.graphql("mutation($input: TransferIssueInput!) { transferIssue(input: $input) { issue { url } } }",
+                           {"input": {"issueId": issue_id, "repositoryId": target["node_id"]}}, mutation=True)
+    assert data["transferIssue"]["issue"]["url"].endswith("/org/other/issues/1")
+    assert [c.body for c in gh.comments("org/other", 1)] == ["context"]
+    with pytest.raises(GitHubError, match="Could not resolve"):
+        session.graphql("mutation { transferIssue(input: $input) { issue { url } } }",
+                        {"input": {"issueId": "nope", "repositoryId": target["node_id"]}}, mutation=True)
+    assert gh.count("POST", "/graphql") == 2   # a mutation is never repeated
