@@ -12,6 +12,7 @@ COMMANDS = {
     "checkconfig": ("shared.cli.checkconfig", "validate config.yaml, job configs and plugins.yaml"),
     "phony": ("shared.cli.phony", "send a signed webhook delivery to a hook endpoint"),
     "init-storage": ("shared.cli.init_storage", "create the queues, containers and tables the app uses"),
+    "mkpj": ("shared.cli.mkpj", "make a ProwJob from the config: print it, or --trigger-job to run it"),
 }
 
 
