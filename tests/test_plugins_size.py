@@ -53,8 +53,13 @@ def test_other_size_labels_are_replaced_and_the_right_one_kept(app):
 def test_without_generated_files_the_payload_counts_and_nothing_is_listed(app):
     app.gh.clear_log()
     number = open_pull(app, [lines(5)])
-    assert [(r.method, r.path.split("/contents/")[-1]) for r in app.gh.log] == [
-        ("GET", ".generated_files"), ("GET", ".gitattributes"), ("POST", f"/repos/{REPO}/issues/{number}/labels")]
+    sha = app.gh.pull(REPO, number).base_sha
+    assert [(r.method, r.path) for r in app.gh.log] == [
+        ("GET", f"/repos/{REPO}/git/trees/{sha}"), ("POST", f"/repos/{REPO}/issues/{number}/labels")]
+    app.gh.clear_log()
+    other = open_pull(app, [lines(5)])                          # same base commit: the tree is a free 304
+    assert [(r.method, r.status) for r in app.gh.log] == [("GET", 304), ("POST", 200)]
+    assert app.gh.labels(REPO, other) == ["size/XS"]
 
 
 def test_generated_files_are_not_counted(app):

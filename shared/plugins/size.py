@@ -7,8 +7,10 @@ Generated files are those named by the root `.generated_files` (Prow's pkg/genfi
 base SHA. Thresholds are the lower bounds of `size: {s, m, l, xl, xxl}`; 0 or unset takes Prow's
 default (10, 30, 100, 500, 1000).
 
-Fewer requests than Prow: the labels come from the payload, and when the repository marks no file as
-generated the payload's `additions` and `deletions` are the count, so the changed files are not listed.
+Fewer requests than Prow: the two files are found through the base commit's root tree (one request,
+a free 304 when cached) instead of two reads that are usually 404s; the labels come from the payload;
+and when the repository marks no file as generated the payload's `additions` and `deletions` are the
+count, so the changed files are not listed.
 """
 from __future__ import annotations
 
@@ -149,11 +151,19 @@ def _text(data: bytes | None) -> str:
 
 
 def generated_files(ctx: PluginContext, org: str, repo: str, sha: str) -> GeneratedFiles:
+    """The base commit's root tree says whether the two files exist (one request, a free 304 once
+    cached: the tree of a commit never changes), then their blobs, which are fetched once ever."""
     gh = ctx.github
+    root = {e.get("path"): e.get("sha") for e in gh.get_tree(org, repo, sha).get("tree") or []
+            if e.get("type") == "blob"}
+
+    def root_file(name: str) -> bytes | None:
+        return gh.get_blob(org, repo, root[name]) if name in root else None
+
     group = GeneratedFiles()
-    for path in group.load_generated_files(_text(gh.get_file(org, repo, ".generated_files", sha))):
+    for path in group.load_generated_files(_text(root_file(".generated_files"))):
         group.load_paths(_text(gh.get_file(org, repo, path, sha)))
-    group.load_gitattributes(_text(gh.get_file(org, repo, ".gitattributes", sha)))
+    group.load_gitattributes(_text(root_file(".gitattributes")))
     return group
 
 
