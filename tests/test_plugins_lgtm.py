@@ -443,3 +443,21 @@ def test_an_approving_review_by_an_owner_with_skip_collaborators(prow, owned):
     prow.settle()
     assert owned.labels(OWNERS_REPO, n) == [labels.LGTM]
     assert owned.count("GET", f"/repos/{OWNERS_REPO}/pulls/{n}") == 0     # the review carries the base branch
+
+
+def test_help_describes_each_repos_configuration():
+    from shared.config.errors import Diagnostics
+    from shared.config.plugins import parse_plugin_config
+    from shared.config.yamlnodes import load_yaml
+    text = (PLUGINS + "lgtm:\n- repos: [org/repo]\n  review_acts_as_lgtm: true\n  store_tree_hash: true\n"
+            "- repos: [org]\n  trusted_team_for_sticky_lgtm: Core\n")
+    config = parse_plugin_config(load_yaml(text, "plugins.yaml")[0], "plugins.yaml", Diagnostics())
+    help_json = lgtm.PLUGIN.help(config, ["org/repo", "org/other", "else/where"]).to_json()
+    assert help_json["Config"] == {
+        "org/repo": "The plugin has the following configuration:<ul>\n"
+                    "<li>Reviews of \"approve\" or \"request changes\" act as adding or removing LGTM.</li>\n"
+                    "<li>Squashing commits does not remove LGTM.</li>\n</ul>",
+        "org/other": "The plugin has the following configuration:<ul>\n"
+                     "<li>Commits from \"Core\" do not remove LGTM.</li>\n</ul>"}
+    assert help_json["Events"] == ["pull_request", "pull_request_review", "GenericCommentEvent (any event for user text)"]
+    assert help_json["Commands"][0]["Featured"] is True
