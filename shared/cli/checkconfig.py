@@ -307,6 +307,17 @@ def _plugin_name_diagnostics(loaded: LoadedConfig) -> list[Diagnostic]:
     return diags.items
 
 
+def check_loaded(loaded: LoadedConfig, warnings: Sequence[str], *,
+                 required_annotations: Sequence[str] = ()) -> LoadedConfig:
+    """What checkconfig adds to a load (in place): unknown plugin names as errors and, on a config
+    without errors, its cross-config warnings. `warnings` are the enabled warning names."""
+    if loaded.plugins.raw is not None:
+        loaded.diagnostics.extend(_plugin_name_diagnostics(loaded))
+    if not loaded.errors:  # on a broken config these would only add noise
+        loaded.diagnostics.extend(extra_warnings(loaded, warnings, required_annotations=required_annotations))
+    return loaded
+
+
 def _sort_key(d: Diagnostic) -> tuple:
     return d.file, d.line or 0, d.message
 
@@ -345,11 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loaded = load_config(args.config_path, args.job_config_path or None, args.plugin_config or None,
                          warnings=warnings)
     elapsed = time.monotonic() - started
-    if loaded.plugins.raw is not None:
-        loaded.diagnostics.extend(_plugin_name_diagnostics(loaded))
-    if not loaded.errors:  # on a broken config these would only add noise
-        loaded.diagnostics.extend(extra_warnings(loaded, warnings,
-                                                 required_annotations=_names(args.required_job_annotations)))
+    check_loaded(loaded, warnings, required_annotations=_names(args.required_job_annotations))
     unchecked = [name for name in warnings if name not in CHECKED_WARNINGS | EXTRA_WARNINGS]
     notices = sorted(loaded.notices, key=_sort_key)
     if unchecked:

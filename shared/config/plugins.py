@@ -32,10 +32,10 @@ OUTSIDE_SERVICE_PLUGINS: dict[str, str] = {
     "slackevents": "it needs a Slack workspace token",
     "goose": "it needs an Unsplash API key file on the hook's disk",
     "testfreeze": "it reads the Kubernetes project's own release branches and prow.k8s.io",
-    "config-updater": ("it writes config files into ConfigMaps on the Prow cluster; this app reads "
-                       "config.yaml, the job configs and plugins.yaml from PROW_CONFIG_PATH, "
-                       "PROW_JOB_CONFIG_PATH and PROW_PLUGIN_CONFIG_PATH (a path or a blob prefix) "
-                       "instead, so publish the files there"),
+    "cat": "it replies with pictures from thecatapi.com",
+    "dog": "it replies with pictures from random.dog",
+    "pony": "it replies with pictures from theponyapi.com",
+    "yuks": "it replies with jokes from icanhazdadjoke.com",
 }
 
 # Reviewer-requesting plugins that would both request reviews on the same PRs.

@@ -256,6 +256,79 @@ class ConfigSource:
         data = downloader.readall()
         return data, _etag(downloader.properties.etag)
 
+    # -- publishing (config-updater) ------------------------------------------------------------
+
+    @property
+    def locations(self) -> tuple[str | BlobLocation | None, ...]:
+        """Where config.yaml, the job configs and plugins.yaml are read from: a local path, a
+        BlobLocation, or None (not configured)."""
+        return self._locations
+
+    def blob_listing(self) -> dict[tuple[str, str], str]:
+        """The config blobs now: (container, name) → ETag."""
+        return self._blob_listing()
+
+    def load_with(self, changes: Mapping[BlobLocation, bytes | None], *, listing: dict | None = None,
+                  warnings: tuple[str, ...] | None = None) -> LoadedConfig:
+        """The config as it would load once `changes` (new content, or None to delete) are written;
+        nothing is written. Blobs the changes do not touch come from the cache or are downloaded."""
+        etags = dict(self._blob_listing() if listing is None else listing)
+        pending: dict[tuple[str, str], bytes] = {}
+        for location, data in changes.items():
+            key = (location.container, location.name)
+            if data is None:
+                etags.pop(key, None)
+            else:
+                pending[key] = data
+                etags[key] = f"pending-{len(pending)}"
+
+        def fetch(container: str, name: str) -> tuple[bytes, str]:
+            if (container, name) in pending:
+                return pending[(container, name)], etags[(container, name)]
+            return self._fetch_blob(container, name)
+
+        snapshot = BlobSnapshot(etags, fetch, dict(self._blob_cache))
+        return load_config(*self._loader_paths(), reader=snapshot,
+                           warnings=self.warnings if warnings is None else warnings)
+
+    def publish(self, changes: Mapping[BlobLocation, bytes | None]) -> list[BlobLocation]:
+        """Write `changes` to the app's storage (None deletes the blob) and reload. A blob that holds
+        the content already (by MD5), or is already gone, is left alone, so publishing twice writes
+        once. Returns the blobs that changed."""
+        import hashlib
+
+        from azure.core.exceptions import ResourceNotFoundError
+        from azure.storage.blob import ContentSettings
+        changed: list[BlobLocation] = []
+        for location, data in changes.items():
+            blob = self._blob_service().get_blob_client(location.container, location.name)
+            try:
+                current = blob.get_blob_properties()
+            except ResourceNotFoundError:
+                current = None
+            if data is None:
+                if current is not None:
+                    try:
+                        blob.delete_blob()
+                    except ResourceNotFoundError:
+                        pass
+                    changed.append(location)
+                continue
+            digest = hashlib.md5(data).digest()
+            stored = current.content_settings.content_md5 if current is not None else None
+            if stored is not None and bytes(stored) == digest:
+                continue
+            settings = ContentSettings(content_type="application/yaml", content_md5=bytearray(digest))
+            try:
+                blob.upload_blob(data, overwrite=True, content_settings=settings)
+            except ResourceNotFoundError:  # no container yet
+                self._blob_service().create_container(location.container)
+                blob.upload_blob(data, overwrite=True, content_settings=settings)
+            changed.append(location)
+        if changed:
+            self.refresh()
+        return changed
+
     # -- loading --------------------------------------------------------------------------------
 
     def get_config(self) -> LoadedConfig:

@@ -39,6 +39,18 @@ def test_prow_plugins_not_implemented_yet_and_renamed_ones_are_notices(capsys, t
     assert sum("jira" in m for m in notices) == 1          # its own "needs a Jira server" notice only
 
 
+def test_fun_plugins_needing_outside_services_are_one_notice_each_never_an_error(capsys, tmp_path):
+    args = write(tmp_path, "plugins:\n  org:\n    plugins: [cat, dog, pony, yuks, config-updater]\n")
+    code, report = run_json(capsys, [*args, "--strict"])
+    assert code == 0 and report["errors"] == [] and report["warnings"] == []
+    notices = [n["message"] for n in report["notices"] if n["file"].endswith("plugins.yaml")]
+    for name in ("cat", "dog", "pony", "yuks"):
+        assert sum(m.startswith(f"plugin {name} ") for m in notices) == 1, notices
+        assert any(m.startswith(f"plugin {name} (enabled for org) will not run in this app: it replies with ")
+                   for m in notices)
+    assert not any("config-updater" in m for m in notices)      # implemented: no notice
+
+
 def test_hook_ignores_unknown_names_at_run_time(tmp_path):
     write(tmp_path, "plugins:\n  org:\n    plugins: [help, no-such-plugin]\n")
     loaded = load_config(str(tmp_path / "config.yaml"), None, str(tmp_path / "plugins.yaml"))

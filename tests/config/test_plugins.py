@@ -200,16 +200,19 @@ def test_plugins_needing_outside_services_are_notices_not_errors():
     config, diags = parse("""
         plugins:
           acme: [lgtm, slackevents]
-          acme/infra: [config-updater]
-          acme/other: [config-updater]
+          acme/infra: [cat, dog, pony, yuks]
+          acme/other: [cat]
     """)
     assert diags.errors == []
     notices = messages(diags, "notice")
     assert any(m.startswith("plugins.yaml:3: plugin slackevents (enabled for acme) will not run") for m in notices)
-    assert any(m.startswith("plugins.yaml:4: plugin config-updater (enabled for acme/infra, acme/other) "
-                            "will not run") and "PROW_CONFIG_PATH" in m for m in notices)
+    assert any(m.startswith("plugins.yaml:4: plugin cat (enabled for acme/infra, acme/other) will not run in "
+                            "this app: it replies with pictures from thecatapi.com") for m in notices)
+    for name in ("dog", "pony", "yuks"):
+        assert any(m.startswith(f"plugins.yaml:4: plugin {name} (enabled for acme/infra) will not run")
+                   for m in notices)
     # Still enabled as configured: hook-side code decides what to do with it.
-    assert config.plugins_for("acme", "infra") == ["lgtm", "slackevents", "config-updater"]
+    assert config.plugins_for("acme", "infra") == ["lgtm", "slackevents", "cat", "dog", "pony", "yuks"]
 
 
 def test_enabled_for_reports_orgs_with_exceptions_and_repos():
