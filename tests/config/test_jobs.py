@@ -1,6 +1,5 @@
 """Job configuration semantics: corpora, defaults, decoration, presets, validation, duplicates."""
 import os
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -145,19 +144,17 @@ def test_kubernetes_corpus_loads_without_errors():
     assert by_cluster["eks-prow-build-cluster"].decoration_config["timeout"] == "2h"
 
 
-def test_kubernetes_corpus_load_time():
+def test_kubernetes_corpus_builds_every_job_without_errors():
+    # Its speed is a benchmark (`make bench`: under 3 s on one core), not a timed test.
     root = CORPUS / "kubernetes"
     files = read_local_job_files(root / "jobs", Diagnostics())
-    prow_data = (root / "config.yaml").read_bytes()
-    started = time.perf_counter()
     docs = [(f.path, load_yaml(f.data, f.path)[0]) for f in files]
     diags = Diagnostics()
-    config = build_job_config(load_yaml(prow_data, "config.yaml")[0], "config.yaml", docs, diags)
-    elapsed = time.perf_counter() - started
-    print(f"\nkubernetes corpus: {len(files)} job files, {sum(1 for _ in config.all_jobs())} jobs, "
-          f"load_yaml + build_job_config in {elapsed:.2f}s")
+    config = build_job_config(load_yaml((root / "config.yaml").read_bytes(), "config.yaml")[0], "config.yaml",
+                              docs, diags)
     assert not diags.errors
-    assert elapsed < 3.0
+    counts = {kind: sum(len(v) for v in getattr(config, kind).values()) for kind in ("presubmits", "postsubmits")}
+    assert counts == {"presubmits": 2261, "postsubmits": 253} and len(config.periodics) == 1335
 
 
 # -- defaults --------------------------------------------------------------------------------------
