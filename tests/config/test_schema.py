@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import textwrap
-import time
 from pathlib import Path
 
 import pathspec
@@ -72,14 +71,13 @@ def test_prowignored_corpus_file_is_not_a_job_file():
     assert unknown_fields(load(registry / "default.yaml"), "job_config")
 
 
-def test_walk_over_the_whole_kubernetes_corpus_is_fast():
+def test_walk_over_the_whole_kubernetes_corpus_knows_every_field():
+    # Its speed is part of the corpus benchmark (`make bench`), not a timed test.
     root = CORPUS / "kubernetes"
     documents = [(load(root / "config.yaml"), "prow_config"), (load(root / "plugins.yaml"), "plugin_config")]
     documents += [(document, "job_config") for _, document in corpus_job_documents("kubernetes")]
-    start = time.perf_counter()
-    for document, kind in documents:
-        unknown_fields(document, kind)
-    assert time.perf_counter() - start < 0.5
+    assert len(documents) > 600
+    assert [found for document, kind in documents for found in unknown_fields(document, kind)] == []
 
 
 # --- planted mistakes: found with file, line, Prow-style path and warning name -------------------
