@@ -93,8 +93,8 @@ param kubeconfigPath string = ''
 @description('Build clusters reached with Entra ID tokens (PROW_AKS_CLUSTERS JSON: {"<alias>": {"server": "https://..."}}). Ignored when deployAks is true: the new cluster becomes `default`.')
 param aksClusters string = ''
 
-@description('Object id of a person or group that may manage Key Vault secrets (Key Vault Secrets Officer). Empty: assign it yourself.')
-param secretsOfficerObjectId string = ''
+@description('Object id of the person or group that operates the deployment: may set Key Vault secrets (Key Vault Secrets Officer) and upload config and the dashboard (Storage Blob Data Contributor on the data account). Empty: assign these yourself.')
+param operatorObjectId string = ''
 
 @description('Enable the static website ($web, index.html and 404.html) with a deployment script. False: run the command in infra/README.md.')
 param enableStaticWebsite bool = true
@@ -512,12 +512,21 @@ resource keyVaultSecretsRole 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-resource secretsOfficerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerObjectId)) {
-  name: guid(keyVault.id, secretsOfficerObjectId, roles.keyVaultSecretsOfficer)
+resource operatorSecretsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorObjectId)) {
+  name: guid(keyVault.id, operatorObjectId, roles.keyVaultSecretsOfficer)
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
-    principalId: secretsOfficerObjectId
+    principalId: operatorObjectId
+  }
+}
+
+resource operatorBlobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorObjectId)) {
+  name: guid(dataStorage.id, operatorObjectId, roles.storageBlobDataContributor)
+  scope: dataStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: operatorObjectId
   }
 }
 
