@@ -4,10 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_WHEEL := azure-functions-runtime==1.3.0
+CHECKOV_VENV  := .venv-checkov
 
 .PHONY: test run bench deps clean checkconfig
 
-deps: $(VENV)/.installed node_modules/.installed
+deps: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PIP) install --no-deps --ignore-requires-python $(VENV)/wheels/*.whl
 	touch $@
 
+# checkov (the Bicep policy scan in tests/infra) has its own venv: its pins clash with requirements-dev.txt.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-checkov.txt
+	touch $@
+
 # npm ci installs the pinned tools from package-lock.json. Azure Functions Core Tools is an optional
 # dependency: its postinstall downloads the host, so offline it fails and npm leaves it out.
 node_modules/.installed: package.json package-lock.json
@@ -24,7 +31,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 test: deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	PROW_REQUIRE_CHECKOV=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 run: deps
 	$(PY) scripts/run_local.py
@@ -36,4 +43,4 @@ checkconfig: deps
 	$(PY) -m shared.cli checkconfig $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .azurite .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .azurite .pytest_cache
