@@ -23,6 +23,8 @@ GETs are retried on 5xx, timeouts and connection errors after 0.2 s, 0.5 s and 1
     method                       retried?  why
     create_comment (POST)        no        a retry after a lost answer would post twice:
                                            TransientError(ambiguous=True), the caller checks state first
+    create_review (POST)         no        as create_comment
+    create_check_run (POST)      no        as create_comment
     merge_pull (PUT)             no        a retry after an applied merge answers 405; ambiguous, Tide re-syncs
     edit_comment, edit_issue     yes       PATCH with the same fields is idempotent
     delete_comment               yes       DELETE is idempotent; 404 (already gone) returns False
@@ -489,6 +491,15 @@ class EventSession:
     def list_reviews(self, org: str, repo: str, number: int) -> list[dict]:
         return self._list(f"{_repo_path(org, repo)}/pulls/{int(number)}/reviews")
 
+    def create_review(self, org: str, repo: str, number: int, *, body: str, event: str = "COMMENT",
+                      commit_id: str | None = None, comments: list[dict] | tuple[dict, ...] = ()) -> dict:
+        """Submit a review (event APPROVE, REQUEST_CHANGES or COMMENT) with inline `comments`
+        ({path, body, position}). Not retried once it may have reached GitHub, like create_comment."""
+        fields: dict[str, Any] = {"body": body, "event": event, "comments": list(comments)}
+        if commit_id:
+            fields["commit_id"] = commit_id
+        return self._write("POST", f"{_repo_path(org, repo)}/pulls/{int(number)}/reviews", fields, retry=False).json()
+
     def list_review_comments(self, org: str, repo: str, number: int) -> list[dict]:
         """The inline comments on a pull request's diff."""
         return self._list(f"{_repo_path(org, repo)}/pulls/{int(number)}/comments")
@@ -728,6 +739,28 @@ class EventSession:
     def list_statuses(self, org: str, repo: str, ref: str) -> list[dict]:
         """Every status of a ref, newest first."""
         return self._list(f"{_repo_path(org, repo)}/commits/{quote(ref, safe='/')}/statuses")
+
+    # -- check runs (GitHub lets only Apps create them)
+
+    def uses_app_auth(self) -> bool:
+        return isinstance(self.client.auth, AppAuth)
+
+    def list_check_runs(self, org: str, repo: str, ref: str) -> list[dict]:
+        """Every check run of a ref (all pages)."""
+        runs: list[dict] = []
+        for page in self._pages(f"{_repo_path(org, repo)}/commits/{quote(ref, safe='/')}/check-runs"):
+            runs.extend((page or {}).get("check_runs") or [])
+        return runs
+
+    def create_check_run(self, org: str, repo: str, *, name: str, head_sha: str, status: str = "completed",
+                         conclusion: str | None = None, output: Mapping[str, Any] | None = None) -> dict:
+        """Create a check run. Not retried once it may have reached GitHub (a second would be created)."""
+        body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
+        if conclusion:
+            body["conclusion"] = conclusion
+        if output:
+            body["output"] = dict(output)
+        return self._write("POST", f"{_repo_path(org, repo)}/check-runs", body, retry=False).json()
 
     # -- milestones
 

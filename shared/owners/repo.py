@@ -121,8 +121,9 @@ class TreeIndex:
     truncated: bool = False
 
 
-def index_tree(tree: Mapping[str, Any], settings: OwnersSettings) -> TreeIndex:
-    """Read a `git/trees?recursive=1` answer."""
+def denylist_checker(settings: OwnersSettings) -> Callable[[str], bool]:
+    """Whether Prow's walk skips a directory: it or an ancestor matches `owners_dir_denylist` (the
+    root is matched as ".")."""
     denylist = []
     for pattern in settings.dir_denylist:
         try:
@@ -138,7 +139,12 @@ def index_tree(tree: Mapping[str, Any], settings: OwnersSettings) -> TreeIndex:
             denied_cache[directory] = (any(p.search(rel) for p in denylist)
                                        or (directory != "" and denied(parent_dir(directory))))
         return denied_cache[directory]
+    return denied
 
+
+def index_tree(tree: Mapping[str, Any], settings: OwnersSettings) -> TreeIndex:
+    """Read a `git/trees?recursive=1` answer."""
+    denied = denylist_checker(settings)
     owners: dict[str, str] = {}
     markdown: dict[str, str] = {}
     aliases = None

@@ -50,6 +50,7 @@ Builder (test setup; each returns what a test needs next):
     add_review(repo, n, *, author, state="APPROVED", body="", commit_id=head) -> review id
     add_review_comment(repo, n, body, *, author="reviewer", path="README.md") -> comment id (inline, on the diff)
     set_status(repo, sha, context, state, *, description="", target_url=None, creator=bot) -> status id
+    add_check_run(repo, sha, name, *, status="completed", conclusion="failure", details_url, creator, output) -> id
     add_app(app_id, *, slug="fake-app", public_key=PEM or None (then JWT signatures are not checked))
     add_installation(installation_id, account, *, app_id=None (the only app), repos=None (all of account's))
     set_rate_limit(*, remaining=None, limit=None, reset_in=None)   (remaining=0: every request gets 403 until reset)
@@ -59,7 +60,7 @@ Read access:
     comments(repo, n) -> [Comment];  labels(repo, n) -> [name];  repo_labels(repo) -> [name]
     assignees(repo, n), requested_reviewers(repo, n) -> [login];  reviews(repo, n) -> [Review]
     reactions(repo, *, issue=n | comment=id) -> [(login, content)]
-    statuses(repo, ref) -> [Status] oldest first;  combined_status(repo, ref) -> "success"|"failure"|"pending"
+    statuses(repo, ref) -> [Status] oldest first;  check_runs(repo, ref) -> [CheckRun] oldest first;  combined_status(repo, ref) -> "success"|"failure"|"pending"
     merged(repo, n) -> bool (the Issue also has merge_method, merged_by, merge_commit_sha)
     file(repo, path, *, ref=None) -> bytes | None;  branch_sha(repo, branch) -> sha;  rate_limit -> RateLimit
 
@@ -88,7 +89,7 @@ body. Lists are paginated (`page`, `per_page` default 30, max 100, `Link` rel fi
 
 Deliberately not modelled: GraphQL (but for transferIssue) and search; forks (head and base are the same repository); branch
 protection beyond reading required contexts (merge only looks at state, draft, `mergeable` and the head sha); checks
-API; review comments beyond listing them; issue events other than labeled/unlabeled (recorded for
+API beyond listing and creating check runs; review comments beyond listing them; issue events other than labeled/unlabeled (recorded for
 label changes through the API, and by update_issue/update_pull given `actor=`); timeline; write-permission checks for the caller (any valid token may
 write; installation tokens are not limited to their repositories); private-membership 302 redirects;
 tags; rename/transfer redirects (301); mergeability recomputation when a base branch moves.
@@ -208,6 +209,7 @@ class Comment:
     body: str
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
+    path: str = ""  # review comments: the file commented on
 
 
 @dataclass
@@ -231,6 +233,20 @@ class Status:
     target_url: str | None
     creator: str
     created_at: datetime = field(default_factory=_now)
+
+
+@dataclass
+class CheckRun:
+    id: int
+    head_sha: str
+    name: str
+    status: str                      # queued | in_progress | completed
+    conclusion: str | None           # success, failure, neutral, ... (completed only)
+    creator: str
+    details_url: str | None = None
+    output: dict = field(default_factory=dict)
+    started_at: datetime = field(default_factory=_now)
+    completed_at: datetime | None = None
 
 
 @dataclass
@@ -313,6 +329,7 @@ class Repo:
     comments: dict[int, Comment] = field(default_factory=dict)  # id -> comment (all issues)
     reviews: list[Review] = field(default_factory=list)
     statuses: dict[str, list[Status]] = field(default_factory=dict)  # sha -> oldest first
+    check_runs: list[CheckRun] = field(default_factory=list)  # oldest first
     review_comments: list[Comment] = field(default_factory=list)  # `issue` is the pull number
     reactions: list[Reaction] = field(default_factory=list)
 
@@ -807,7 +824,7 @@ class FakeGitHub:
         with self._lock:
             r = self.repo(repo)
             self.pull(repo, number)
-            comment = Comment(self._new_id(), number, self.add_user(author).login, body)
+            comment = Comment(self._new_id(), number, self.add_user(author).login, body, path=path)
             r.review_comments.append(comment)
             return comment.id
 
@@ -925,6 +942,24 @@ class FakeGitHub:
         with self._lock:
             r = self.repo(repo)
             return list(r.statuses.get(_resolve(r, ref) or ref, []))
+
+    def check_runs(self, repo: str, ref: str) -> list[CheckRun]:
+        with self._lock:
+            r = self.repo(repo)
+            sha = _resolve(r, ref) or ref
+            return [run for run in r.check_runs if run.head_sha == sha]
+
+    def add_check_run(self, repo: str, sha: str, name: str, *, status: str = "completed",
+                      conclusion: str | None = "failure", details_url: str | None = None,
+                      creator: str | None = None, output: dict | None = None) -> int:
+        with self._lock:
+            r = self.repo(repo)
+            run = CheckRun(self._new_id(), sha, name, status, conclusion if status == "completed" else None,
+                           self.add_user(creator or self.login).login, details_url, dict(output or {}))
+            if status == "completed":
+                run.completed_at = _now()
+            r.check_runs.append(run)
+            return run.id
 
     def combined_status(self, repo: str, ref: str) -> str:
         return _combined_state(_latest_statuses(self.statuses(repo, ref)))
@@ -1613,6 +1648,16 @@ class _RestApi:
                 "created_at": _iso(s.created_at), "updated_at": _iso(s.created_at),
                 "creator": self.user_json(s.creator)}
 
+    def check_run_json(self, r: Repo, run: CheckRun) -> dict:
+        return {"id": run.id, "node_id": _node_id("CheckRun", run.id), "head_sha": run.head_sha, "name": run.name,
+                "status": run.status, "conclusion": run.conclusion, "details_url": run.details_url,
+                "started_at": _iso(run.started_at), "completed_at": _iso(run.completed_at),
+                "output": {"title": run.output.get("title"), "summary": run.output.get("summary"),
+                           "text": run.output.get("text")},
+                "app": {"slug": run.creator.removesuffix("[bot]")},
+                "url": f"{self.api}/repos/{r.full_name}/check-runs/{run.id}",
+                "html_url": f"{self.web}/{r.full_name}/runs/{run.id}"}
+
     def content_json(self, r: Repo, path: str, ref: str, data: bytes | None) -> dict:
         """A file (with content) when `data` is given, else a directory entry."""
         base = f"{self.api}/repos/{r.full_name}"
@@ -2021,6 +2066,26 @@ class _RestApi:
             raise _ApiError(422, f"No commit found for SHA: {ref}")
         return sha
 
+    @_route("GET", "/repos/{owner}/{name}/commits/{ref:.+}/check-runs")
+    def list_check_runs(self, call: _Call, owner: str, name: str, ref: str) -> _Response:
+        r = self._repo(owner, name)
+        sha = self._commit_sha(r, ref)
+        runs = [self.check_run_json(r, run) for run in reversed(r.check_runs) if run.head_sha == sha]
+        page = self._page(call, runs, lambda run: run)
+        return _Response(page.status, {"total_count": len(runs), "check_runs": page.body}, page.headers)
+
+    @_route("POST", "/repos/{owner}/{name}/check-runs")
+    def create_check_run(self, call: _Call, owner: str, name: str) -> _Response:
+        r = self._repo(owner, name)
+        body = call.body if isinstance(call.body, dict) else {}
+        if not body.get("name") or body.get("head_sha") not in r.commits:
+            raise _invalid("CheckRun", "head_sha" if body.get("name") else "name", "missing")
+        status = body.get("status") or "queued"
+        run_id = self.gh.add_check_run(r.full_name, body["head_sha"], body["name"], status=status,
+                                       conclusion=body.get("conclusion"), details_url=body.get("details_url"),
+                                       creator=call.login, output=body.get("output"))
+        return _Response(201, self.check_run_json(r, next(run for run in r.check_runs if run.id == run_id)))
+
     @_route("GET", "/repos/{owner}/{name}/commits/{ref:.+}/status")
     def get_combined_status(self, call: _Call, owner: str, name: str, ref: str) -> _Response:
         r = self._repo(owner, name)
@@ -2362,7 +2427,7 @@ class _RestApi:
 
         def render(c: Comment) -> dict:
             return {"id": c.id, "node_id": _node_id("PullRequestReviewComment", c.id), "body": c.body,
-                    "user": self.user_json(c.user), "created_at": _iso(c.created_at),
+                    "path": c.path, "user": self.user_json(c.user), "created_at": _iso(c.created_at),
                     "updated_at": _iso(c.updated_at),
                     "html_url": f"{self.web}/{r.full_name}/pull/{pr.number}#discussion_r{c.id}",
                     "url": f"{self.api}/repos/{r.full_name}/pulls/comments/{c.id}"}
@@ -2401,6 +2466,9 @@ class _RestApi:
             raise _ApiError(422, "Unprocessable Entity", [f"Body is required when using {event}"])
         review_id = self.gh.add_review(r.full_name, pr.number, author=call.login, state=states[event], body=text,
                                        commit_id=body.get("commit_id") or pr.head_sha)
+        for inline in body.get("comments") or ():
+            self.gh.add_review_comment(r.full_name, pr.number, inline.get("body") or "", author=call.login,
+                                       path=inline.get("path") or "")
         return _Response(200, self.review_json(r, next(rv for rv in r.reviews if rv.id == review_id)))
 
     @_route("GET", "/repos/{owner}/{name}/pulls/{number:\\d+}/requested_reviewers")

@@ -304,3 +304,27 @@ def test_get_repo_and_graphql_transfer(gh, session):
         session.graphql("mutation { transferIssue(input: $input) { issue { url } } }",
                         {"input": {"issueId": "nope", "repositoryId": target["node_id"]}}, mutation=True)
     assert gh.count("POST", "/graphql") == 2   # a mutation is never repeated
+
+
+def test_create_review_with_inline_comments(gh, session):
+    n = gh.add_pull(REPO, author="bob")
+    session.create_review("org", "repo", n, body="2 invalid OWNERS files",
+                          comments=[{"path": "a/OWNERS", "body": "Cannot parse file.", "position": 1}])
+    [review] = gh.reviews(REPO, n)
+    assert (review.state, review.body) == ("COMMENTED", "2 invalid OWNERS files")
+    assert [(c["path"], c["body"]) for c in session.list_review_comments("org", "repo", n)] == [
+        ("a/OWNERS", "Cannot parse file.")]
+
+
+def test_check_runs(gh, session):
+    sha = gh.branch_sha(REPO, "main")
+    gh.add_check_run(REPO, sha, "build", conclusion="failure", details_url="https://ci/1")
+    gh.add_check_run(REPO, sha, "lint", status="in_progress")
+    assert not session.uses_app_auth()
+    assert [(r["name"], r["status"], r["conclusion"]) for r in session.list_check_runs("org", "repo", sha)] == [
+        ("lint", "in_progress", None), ("build", "completed", "failure")]
+    created = session.create_check_run("org", "repo", name="build", head_sha=sha, conclusion="success",
+                                       output={"title": "t", "summary": "s"})
+    assert created["conclusion"] == "success" and created["completed_at"]
+    assert [(r.name, r.conclusion) for r in gh.check_runs(REPO, sha)][-1] == ("build", "success")
+    assert len(session.list_check_runs("org", "repo", "main")) == 3
