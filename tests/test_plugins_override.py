@@ -293,3 +293,60 @@ def test_a_refused_status_write_is_reported(prow, pr):
     event = comment(prow, number, "/override ci/unit", by="alice")
     assert latest(prow, head, "ci/unit").state == "failure"
     assert bot_comments(prow, number) == [reply_to(event, "alice", "Cannot update PR status for context ci/unit")]
+
+
+@pytest.fixture
+def as_app(prow, monkeypatch):
+    """The app authenticates as a GitHub App installed on org."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    prow.gh.add_app(4242, slug="prow-app", public_key=public)
+    prow.gh.add_installation(77, "org")
+    monkeypatch.delenv("GITHUB_TOKEN")
+    monkeypatch.setenv("GITHUB_APP_ID", "4242")
+    monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", private)
+
+
+def test_check_runs_are_overridden_under_app_auth(prow, pr, as_app):
+    number, head = pr
+    prow.gh.add_check_run(REPO, head, "build", conclusion="failure", details_url="https://ci/build")
+    prow.gh.add_check_run(REPO, head, "docs", conclusion="neutral")             # neutral counts as passing
+    prow.gh.add_check_run(REPO, head, "e2e", status="in_progress")               # pending: not offered
+
+    refused = comment(prow, number, "/override docs e2e", by="alice")
+    assert bot_comments(prow, number)[-1] == reply_to(refused, "alice", (
+        "/override requires failed status contexts, check run or a prowjob name to operate on.\n"
+        "The following unknown contexts/checkruns were given:\n - `docs`\n - `e2e`\n\n"
+        "Only the following failed contexts/checkruns were expected:\n - `build`\n - `ci/unit`\n - `lint`\n\n"
+        "If you are trying to override a checkrun that has a space in it, you must put a double quote on the "
+        "context.\n"))
+
+    event = comment(prow, number, "/override build ci/unit", by="alice")
+    new = [r for r in prow.gh.check_runs(REPO, head) if r.name == "build"][-1]
+    assert (new.status, new.conclusion, new.output["title"]) == ("completed", "success", "Prow override - build")
+    assert new.creator == "prow-app[bot]"
+    assert latest(prow, head, "ci/unit").state == "success"
+    assert bot_comments(prow, number)[-1] == reply_to(event, "alice",
+                                                      "Overrode contexts on behalf of alice: build, ci/unit")
+
+
+def test_check_runs_are_not_read_with_a_token(prow, pr):
+    number, head = pr
+    prow.gh.add_check_run(REPO, head, "build", conclusion="failure")
+    comment(prow, number, "/override build", by="alice")
+    assert prow.gh.count("GET", "/repos/org/repo/commits/*/check-runs") == 0
+    assert [r.conclusion for r in prow.gh.check_runs(REPO, head)] == ["failure"]
+
+
+def test_a_retry_does_not_create_a_second_check_run(prow, pr, as_app):
+    number, head = pr
+    prow.gh.add_check_run(REPO, head, "build", conclusion="failure")
+    prow.gh.fail("POST", "/repos/org/repo/issues/1/comments", status=502)
+    event = comment(prow, number, "/override build", by="alice")
+    assert [r.conclusion for r in prow.gh.check_runs(REPO, head)] == ["failure", "success"]
+    assert bot_comments(prow, number) == [reply_to(event, "alice", "Overrode contexts on behalf of alice: build")]

@@ -15,7 +15,8 @@ unknown name refuses the whole command with Prow's list of what could be overrid
 Differences from Prow:
 - Prow also creates a successful ProwJob record for a presubmit's context, so Tide sees a passing
   job; this app has no job records yet (issue 5), so only the status is written.
-- Check runs (Prow overrides them under GitHub App auth) are not handled yet.
+- Check runs (read and created only under GitHub App auth, as in Prow): a refused creation is
+  answered "cannot create prow-override CheckRun <name>" (Prow prints its whole request struct).
 - Branch protection is read only when a name is not found among the head's statuses (Prow always
   reads it); the outcome is the same, and the read needs admin rights a bot often lacks.
 - Prow lists the org's teams only to log unknown slugs; that request is not made.
@@ -202,6 +203,25 @@ def _latest_by_context(statuses: list[dict]) -> dict[str, dict]:
     return latest
 
 
+def _better(previous: str, current: str) -> bool:
+    """Prow's isStateBetter, for check runs of the same name."""
+    return (current == "SUCCESS" or (current == "PENDING" and previous in ("ERROR", "FAILURE", "EXPECTED"))
+            or (previous == "EXPECTED" and current in ("ERROR", "FAILURE")))
+
+
+def check_run_states(runs: list[dict]) -> dict[str, str]:
+    """The best state of each check run name, as Prow reads them: not completed is PENDING, a neutral
+    conclusion is SUCCESS, otherwise the conclusion in capitals."""
+    best: dict[str, str] = {}
+    for run in runs:
+        conclusion = (run.get("conclusion") or "").upper()
+        state = "PENDING" if not run.get("completed_at") else "SUCCESS" if conclusion == "NEUTRAL" else conclusion
+        name = run.get("name") or ""
+        if name not in best or _better(best[name], state):
+            best[name] = state
+    return best
+
+
 def _authorized(ctx: PluginContext, options: Options, org: str, repo: str, user: str, pull: dict) -> bool:
     """Prow's isAuthorized: repo admin, then a listed team, then a top-level OWNERS approver. A
     failed check counts as "no" (and is logged), as in Prow."""
@@ -263,6 +283,11 @@ def _override(cmd: _Command, matches: list[re.Match], sticky: bool) -> None:
     sha = pull["head"]["sha"]
     statuses = cmd.statuses(sha)
     latest = _latest_by_context(statuses)
+    check_runs: dict[str, str] = {}
+    if cmd.gh.uses_app_auth():
+        check_runs = check_run_states(cmd.read(
+            f"Cannot get commit checkruns for PR #{cmd.number} in {cmd.org}/{cmd.repo}",
+            lambda: cmd.gh.list_check_runs(cmd.org, cmd.repo, sha)))
     presubmits = cmd.ctx.config.jobs.presubmits_for(f"{cmd.org}/{cmd.repo}")
     job_by_context = {}
     for job in presubmits:
@@ -276,6 +301,10 @@ def _override(cmd: _Command, matches: list[re.Match], sticky: bool) -> None:
         candidates.add(context)
         if context in job_by_context:
             candidates.add(job_by_context[context].name)
+    for name, state in check_runs.items():
+        # A run this command created in an earlier attempt of the delivery is still this command's.
+        if name and (state not in ("SUCCESS", "PENDING") or cmd.ctx.journal.done(_check_run_step(cmd, name))):
+            candidates.add(name)
 
     def needs_protection() -> bool:
         """Whether branch protection could change the outcome: a name not found yet, or a job named
@@ -314,17 +343,34 @@ def _override(cmd: _Command, matches: list[re.Match], sticky: bool) -> None:
         job = job_by_context.get(context)
         if status.get("state") != SUCCESS and (context in wanted or (job is not None and job.name in wanted)):
             chosen[context] = status       # the oldest such entry: what Prow's last write leaves
-    done: list[str] = []
+    done: set[str] = set()
     try:
         for context, status in chosen.items():
             cmd.set_status(sha, status, SUCCESS, description, latest.get(context))
-            done.append(context)
+            done.add(context)
+        for name in sorted(wanted & set(check_runs)):
+            _create_check_run(cmd, sha, name)
+            done.add(name)
     except _Reply as refusal:
         # Prow answers the failed write, then still reports what it did (its deferred reply).
         cmd.reply(str(refusal))
     if done:
         message = f"Overrode contexts on behalf of {cmd.user}: {', '.join(sorted(done))}"
         cmd.reply(message + (STICKY_NOTE if sticky else ""), step=f"comment {cmd.name} done")
+
+
+def _check_run_step(cmd: _Command, name: str) -> str:
+    return f"check run {cmd.name} {name}"
+
+
+def _create_check_run(cmd: _Command, sha: str, name: str) -> None:
+    """A new successful check run of the same name (Tide takes the best run of a name)."""
+    output = {"title": f"Prow override - {name}",
+              "summary": f"Prow has received override command for the {name} checkrun."}
+    create = lambda: cmd.gh.create_check_run(cmd.org, cmd.repo, name=name, head_sha=sha,  # noqa: E731
+                                             status="completed", conclusion="success", output=output)
+    failure = f"cannot create prow-override CheckRun {name}"
+    cmd.ctx.once(_check_run_step(cmd, name), lambda: _refused(cmd.ctx, failure, create, _reply(failure)))
 
 
 @PLUGIN.on(GenericCommentEvent)
