@@ -80,12 +80,12 @@ def test_approve_requests_cold_and_warm(corpus):
         report[name] = (len(requests), sum(r.status == 304 for r in requests),
                         [f"{r.method} {r.path} {r.status}" for r in requests])
         log.warning("/approve %s: %d requests, %d of them 304: %s", name, *report[name])
-    # OWNERS blobs: at most those on the changed files' paths (the ten, their parents, the root) and
-    # the aliases, each read once
-    blobs = [r.path for r in cold if "/git/blobs/" in r.path]
-    on_paths = {d for d in ("", "images", "jobs", *UNITS)}
-    assert len(blobs) == len(set(blobs)) <= len(on_paths) + 1
-    assert not any("/git/blobs/" in r.path for r in warm)  # content-addressed: read once
+    # the OWNERS on the changed files' paths (the ten, their parents, the root) and the aliases: read in
+    # one GraphQL request, and never again (content-addressed)
+    assert [r.path for r in cold if "/git/" in r.path or r.path == "/graphql"] == [
+        f"/repos/{REPO}/git/trees/master", "/graphql"]
+    assert len(cold) - sum(r.path == "/user" for r in cold) < 10  # Prow: 10, without counting its clone
+    assert not any("/git/blobs/" in r.path or r.path == "/graphql" for r in warm)
     warm_reads = [r for r in warm if r.method == "GET" and r.status != 304]
     # a warm read that costs rate limit is one whose answer changed: the comments (the new /approve)
     assert {r.path for r in warm_reads} <= {f"/repos/{REPO}/issues/{n}/comments", f"/repos/{REPO}/pulls/{n}"}

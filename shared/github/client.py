@@ -697,6 +697,47 @@ class EventSession:
             return (data.get("content") or "").encode("utf-8")
         return base64.b64decode(data.get("content") or "")
 
+    def get_blobs(self, org: str, repo: str, shas: list[str] | tuple[str, ...]) -> dict[str, bytes]:
+        """Many git blobs by sha: those cached (or read earlier in the event) without a request, the rest
+        with one GraphQL request per 100, each then cached as `get_blob` would cache it. A blob GraphQL
+        cannot give as text (binary, truncated) is read with `get_blob`."""
+        out: dict[str, bytes] = {}
+        identity = self._identity()
+        cache = self.client.cache
+        missing = []
+        for sha in dict.fromkeys(shas):
+            url = self.client.url(f"{_repo_path(org, repo)}/git/blobs/{_seg(sha)}")
+            with self._lock:
+                known = (identity.scope, url, ACCEPT) in self._memo
+            if known or (cache is not None and cache.get(identity.scope, url, ACCEPT) is not None):
+                out[sha] = self.get_blob(org, repo, sha)
+            else:
+                missing.append(sha)
+        for start in range(0, len(missing), 100):
+            chunk = missing[start:start + 100]
+            fields = " ".join(f'b{i}: object(oid: "{sha}") {{ ... on Blob {{ text isBinary isTruncated }} }}'
+                              for i, sha in enumerate(chunk))
+            data = self.graphql(f"query($owner: String!, $name: String!) {{ repository(owner: $owner, name: $name) "
+                                f"{{ {fields} }} }}", {"owner": org, "name": repo})
+            found = data.get("repository") or {}
+            for i, sha in enumerate(chunk):
+                blob = found.get(f"b{i}")
+                if not blob or blob.get("isBinary") or blob.get("isTruncated") or blob.get("text") is None:
+                    out[sha] = self.get_blob(org, repo, sha)
+                    continue
+                content = blob["text"].encode("utf-8")
+                self._remember(identity, self.client.url(f"{_repo_path(org, repo)}/git/blobs/{_seg(sha)}"), json.dumps(
+                    {"sha": sha, "content": base64.b64encode(content).decode(), "encoding": "base64"}), sha)
+                out[sha] = content
+        return out
+
+    def _remember(self, identity: Identity, url: str, text: str, etag: str) -> None:
+        """Keep a body read another way (GraphQL) as the GET of `url` would have been kept."""
+        with self._lock:
+            self._memo[(identity.scope, url, ACCEPT)] = Response(200, {}, text)
+        if self.client.cache is not None:
+            self.client.cache.put(identity.scope, url, ACCEPT, CachedResponse(f'"{etag}"', 200, text.encode("utf-8")))
+
     def list_collaborators(self, org: str, repo: str) -> list[dict]:
         """Everyone with access to the repository (direct, through teams and as org owners)."""
         return self._list(f"{_repo_path(org, repo)}/collaborators")

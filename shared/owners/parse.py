@@ -211,11 +211,11 @@ def parse_md_front_matter(content: bytes | str, aliases: Aliases | None = None) 
     if not match:
         return None
     try:
-        doc = _load_yaml(match.group(0))
+        doc = next(yaml.safe_load_all(match.group(0)), None)  # the first document, as yaml.v2 reads it
         if not isinstance(doc, Mapping):
             return None
         return OwnersFile((_entry(None, _lists(doc, "SimpleConfig"), aliases),), _options(_field(doc, "options")))
-    except OwnersParseError:
+    except (yaml.YAMLError, OwnersParseError):
         return None
 
 

@@ -6,12 +6,14 @@
     owners.leaf_approvers("pkg/util/sets/set.go")             # the closest non-empty level only
     owners.find_approver_owners_for_file("pkg/util/set.go")   # "pkg/util": the unit of approval ("" = root)
     owners.reviewer_layers(path)                              # closest layer first (blunderbuss)
+    owners.prefetch(changed_files)                            # optional: read what those need in one request
 
 Prow clones the repository and walks it (pkg/repoowners). We ask for the base branch's tree once
 (`git/trees/<branch>?recursive=1`: one request, a 304 when the branch has not moved) and read only the
 OWNERS files a lookup needs, by blob sha: a blob is content-addressed, so a cached copy is used without
 asking GitHub again, and what was parsed is kept per process. So a lookup reads at most the OWNERS files
-on the path of the file it is asked about, and only the first time.
+on the path of the file it is asked about, and only the first time; `prefetch(paths)` reads all those
+that lookups for many paths will need in one GraphQL request.
 
 Semantics are Prow's (spec §5.1): a path's owners are collected from its directory up to the root,
 stopping above a directory with `no_parent_owners` once something was found; filters are searched
@@ -173,10 +175,12 @@ class RepoOwners:
 
     def __init__(self, index: TreeIndex, read_blob: Callable[[str], bytes], *,
                  settings: OwnersSettings = OwnersSettings(),
-                 collaborators: Callable[[], frozenset[str] | None] | None = None):
+                 collaborators: Callable[[], frozenset[str] | None] | None = None,
+                 read_blobs: Callable[[list[str]], Any] | None = None):
         self.index = index
         self.settings = settings
         self._read_blob = read_blob
+        self._read_blobs = read_blobs
         self._collaborators_source = collaborators
         self._collaborators: frozenset[str] | None = None
         self._collaborators_read = collaborators is None or settings.skip_collaborators
@@ -213,6 +217,35 @@ class RepoOwners:
             if key not in self._files:
                 self._files[key] = self._load(key)
             return self._files[key]
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read, in one go, the OWNERS files that lookups for `paths` may need (those in their
+        directories and above, and the aliases) and have not been parsed yet. Optional: without it,
+        each is read when first needed."""
+        if self._read_blobs is None:
+            return
+        keys: set[str] = set()
+        for path in paths:
+            if path in self.index.markdown:
+                keys.add(path)
+            directory = parent_dir(path)
+            while True:
+                if directory in self.index.owners:
+                    keys.add(directory)
+                if directory == "":
+                    break
+                directory = parent_dir(directory)
+        aliases = self.index.aliases or ""
+
+        def unread(key: str) -> bool:
+            if key in self._files:
+                return False
+            return key in self.index.markdown or _PARSED.get((self.index.owners[key], aliases)) is None
+        wanted = [self.index.markdown.get(k) or self.index.owners[k] for k in sorted(keys) if unread(k)]
+        if wanted and self.index.aliases:
+            wanted.append(self.index.aliases)
+        if wanted:
+            self._read_blobs(wanted)
 
     def parse_error(self, directory: str) -> OwnersParseError | None:
         self.owners_file(directory)
@@ -396,4 +429,4 @@ def load_repo_owners(gh: Any, org: str, repo: str, base: str, *, plugins: Any = 
             return None
 
     return RepoOwners(index, lambda sha: gh.get_blob(org, repo, sha), settings=settings,
-                      collaborators=collaborators)
+                      collaborators=collaborators, read_blobs=lambda shas: gh.get_blobs(org, repo, shas))

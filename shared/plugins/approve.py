@@ -10,7 +10,8 @@ is written when it is. Commands and reviews by the bot itself are ignored, as in
 
 Requests compared with Prow: the PR is read once for its base branch, labels, body and assignees (Prow
 reads the labels separately); OWNERS come from one tree request and content-addressed blobs instead
-of a clone; the issue events (who added `approved`) are read only when the label is on a PR whose
+of a clone (the OWNERS files on the changed paths in one GraphQL request, once per version of them); the
+issue events (who added `approved`) are read only when the label is on a PR whose
 files are not approved, as Prow's lazy check does.
 """
 from __future__ import annotations
@@ -253,6 +254,7 @@ def handle(ctx: PluginContext, org: str, repo: str, number: int, opts: ApproveOp
     reviews = gh.list_reviews(org, repo, number)
 
     owners = load_repo_owners(gh, org, repo, branch, plugins=ctx.plugin_config, prow=getattr(ctx.config, "prow", None))
+    owners.prefetch(filenames)
     approvals = Approvals(ChangeOwners(owners, filenames, number),
                           associated_issue=associated_issue(pr.get("body") or "", org),
                           require_issue=opts.issue_required,

@@ -42,7 +42,7 @@ Builder (test setup; each returns what a test needs next):
         files: filenames, or dicts {filename, status, additions, deletions, patch, previous_filename,
         content}; a `content` is written into the head commit's tree (status "removed" deletes it).
         mergeable: True, False (merge answers 405) or None (GitHub still computing).
-    transfer_issue(repo, n, to_repo) -> new number              (also POST /graphql `transferIssue`, the only GraphQL answered)
+    transfer_issue(repo, n, to_repo) -> new number              (also POST /graphql `transferIssue`)
     update_issue(repo, n, **fields) / update_pull(repo, n, **fields)
         fields: title, body, state, labels, assignees, milestone, locked; pulls also draft, mergeable, base,
         head_sha (a push: new head commit appended to the PR's commits; files= replaces the file list).
@@ -87,7 +87,7 @@ otherwise); a GitHub App JWT (`Bearer`, RS256, iss = app id) is accepted only on
 injected failures are free). Every 2xx GET carries an ETag (a hash of the body); a matching If-None-Match answers 304 without a
 body. Lists are paginated (`page`, `per_page` default 30, max 100, `Link` rel first/prev/next/last).
 
-Deliberately not modelled: GraphQL (but for transferIssue) and search; forks (head and base are the same repository); branch
+Deliberately not modelled: GraphQL (but for transferIssue and blobs by oid) and search; forks (head and base are the same repository); branch
 protection beyond reading required contexts (merge only looks at state, draft, `mergeable` and the head sha); checks
 API beyond listing and creating check runs; review comments beyond listing them; issue events other than labeled/unlabeled (recorded for
 label changes through the API, and by update_issue/update_pull given `actor=`); timeline; write-permission checks for the caller (any valid token may
@@ -1847,6 +1847,8 @@ class _RestApi:
     def graphql(self, call: _Call) -> _Response:
         body = call.body if isinstance(call.body, dict) else {}
         query, variables = str(body.get("query") or ""), body.get("variables") or {}
+        if "... on Blob" in query:
+            return self._graphql_blobs(query, variables)
         if "transferIssue" not in query:
             return _Response(200, {"errors": [{"message": "the fake GitHub answers only the transferIssue mutation"}]})
         given = variables.get("input") or {}
@@ -1866,6 +1868,17 @@ class _RestApi:
         self.gh.transfer_issue(source.full_name, issue.number, target.full_name)
         return _Response(200, {"data": {"transferIssue": {"issue": {
             "url": f"{self.web}/{target.full_name}/issues/{issue.number}"}}}})
+
+    def _graphql_blobs(self, query: str, variables: dict) -> _Response:
+        """`repository(owner, name) { alias: object(oid: "...") { ... on Blob { text isBinary isTruncated } } }`."""
+        r = self._repo(str(variables.get("owner")), str(variables.get("name")))
+        blobs = {_blob_sha(data): data for commit in r.commits.values() for data in commit.tree.values()}
+        found = {}
+        for alias, sha in re.findall(r'(\w+): object\(oid: "([0-9a-f]+)"\)', query):
+            data = blobs.get(sha)
+            found[alias] = None if data is None else {"text": data.decode("utf-8", "replace"), "isBinary": False,
+                                                     "isTruncated": False}
+        return _Response(200, {"data": {"repository": found}})
 
     def branch_json(self, r: Repo, branch: str) -> dict:
         base = f"{self.api}/repos/{r.full_name}/branches/{quote(branch)}"

@@ -328,3 +328,19 @@ def test_check_runs(gh, session):
     assert created["conclusion"] == "success" and created["completed_at"]
     assert [(r.name, r.conclusion) for r in gh.check_runs(REPO, sha)][-1] == ("build", "success")
     assert len(session.list_check_runs("org", "repo", "main")) == 3
+
+
+def test_get_blobs_reads_the_uncached_ones_in_one_graphql_request(gh, client):
+    gh.set_files(REPO, {"a/OWNERS": "approvers: [a]\n", "b/OWNERS": "approvers: [b]\n"})
+    with client.for_event("d-1") as s:
+        tree = {e["path"]: e["sha"] for e in s.get_tree("org", "repo", "main", recursive=True)["tree"]}
+        first = s.get_blob("org", "repo", tree["OWNERS"])
+        blobs = s.get_blobs("org", "repo", [tree["OWNERS"], tree["a/OWNERS"], tree["b/OWNERS"]])
+        assert blobs == {tree["OWNERS"]: first, tree["a/OWNERS"]: b"approvers: [a]\n",
+                         tree["b/OWNERS"]: b"approvers: [b]\n"}
+        assert [(r.method, r.path) for r in s.requests[2:]] == [("POST", "/graphql")]
+        assert s.get_blob("org", "repo", tree["b/OWNERS"]) == b"approvers: [b]\n"  # remembered
+        assert len(s.requests) == 3
+    with client.for_event("d-2") as s:  # and cached across events
+        assert s.get_blobs("org", "repo", [tree["a/OWNERS"], tree["b/OWNERS"]])[tree["a/OWNERS"]] == b"approvers: [a]\n"
+        assert s.requests == []

@@ -100,3 +100,18 @@ def _plugins(text: str):
     doc, _ = load_yaml(text, "plugins.yaml")
     return parse_plugin_config(doc, "plugins.yaml", Diagnostics())
 
+
+
+def test_prefetch_reads_the_owners_on_many_paths_in_one_request(client, monkeypatch):
+    from shared.owners import repo as owners_repo
+    monkeypatch.setattr(owners_repo, "_PARSED", owners_repo._LRU(16))  # nothing parsed in this process yet
+    files = ["label_sync/labels.yaml", "config/prow/config.yaml", "kettle/x.py", "gubernator/github/main.py"]
+    with client.for_event("d") as s:
+        owners = load_repo_owners(s, "kubernetes", "test-infra", "master", settings=UNFILTERED)
+        owners.prefetch(files)
+        before = len(s.requests)
+        for f in files:
+            owners.approvers_for(f)
+        assert [(r.method, r.path) for r in s.requests] == [
+            ("GET", "/repos/kubernetes/test-infra/git/trees/master"), ("POST", "/graphql")]
+        assert len(s.requests) == before

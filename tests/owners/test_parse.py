@@ -1,7 +1,7 @@
 """OWNERS and OWNERS_ALIASES decoded as Prow's repoowners decodes them."""
 import pytest
 
-from shared.owners import OwnersParseError, RepoOwners, expand_aliases, parse_aliases, parse_owners
+from shared.owners import OwnersParseError, OwnersSettings, RepoOwners, expand_aliases, parse_aliases, parse_owners
 
 
 def test_simple_form_normalises_logins_and_expands_aliases():
@@ -93,3 +93,29 @@ def test_denylisted_directories_and_their_subtrees_are_skipped():
                                     "vendor/OWNERS": "approvers: [vendor]\n"})
     assert owners.approvers_for("vendor/x/y/z.go") == {"vendor", "root"}
     assert owners.approvers_for("_output/sub/a") == {"root"}
+
+
+def test_markdown_front_matter_owns_its_file_with_mdyamlrepos():
+    files = {"OWNERS": "approvers: [root]\n", "docs/guide.md": "---\napprovers: [writer]\n---\n# Guide\n",
+             "docs/other.md": "# no front matter\n"}
+    plain = RepoOwners.from_files(files)
+    assert plain.approvers_for("docs/guide.md") == {"root"}
+    md = RepoOwners.from_files(files, settings=OwnersSettings(mdyaml=True))
+    assert md.approvers_for("docs/guide.md") == {"writer", "root"}
+    assert md.find_approver_owners_for_file("docs/guide.md") == "docs/guide.md"
+    assert md.approvers_for("docs/other.md") == {"root"}
+
+
+def test_other_owners_filenames_and_settings_from_plugins_yaml():
+    from tests.owners.test_corpus import _plugins
+    plugins = _plugins("owners:\n  skip_collaborators: [org]\n  mdyamlrepos: [org/repo]\n"
+                       "  labels_denylist: [x]\n  filenames:\n    org/repo: {owners: OWNERS.yml, owners_aliases: AL}\n")
+    settings = OwnersSettings.for_repo("org", "repo", plugins=plugins)
+    assert (settings.owners_filename, settings.aliases_filename) == ("OWNERS.yml", "AL")
+    assert settings.skip_collaborators and not settings.skip_collaborators_exact
+    assert settings.mdyaml and settings.labels_denylist == ("x",)
+    other = OwnersSettings.for_repo("other", "repo", plugins=plugins)
+    assert (other.owners_filename, other.skip_collaborators, other.mdyaml) == ("OWNERS", False, False)
+    owners = RepoOwners.from_files({"OWNERS.yml": "approvers: [t]\n", "OWNERS": "approvers: [ignored]\n",
+                                    "AL": "aliases: {t: [Tom]}\n"}, settings=settings)
+    assert owners.approvers_for("x.go") == {"tom"}
