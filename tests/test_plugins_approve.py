@@ -295,3 +295,28 @@ def test_a_command_delivered_twice_changes_nothing_the_second_time(prow, gh):
     assert gh.count("POST", f"/repos/{REPO}/issues/*/labels") == 1
     assert gh.count("POST", f"/repos/{REPO}/issues/*/comments") == 1
     assert gh.count("DELETE", "*") == 0
+
+
+def test_options_as_metal3_configures_them():
+    from shared.plugins.approve import ApproveOptions, options_for
+    from tests.owners.test_corpus import _plugins
+    config = _plugins("approve:\n- repos: [metal3-io, Nordix/metal3-dev-tools]\n  require_self_approval: true\n"
+                      "  lgtm_acts_as_approve: false\n- repos: [Nordix/other]\n  ignore_review_state: true\n"
+                      "  commandHelpLink: https://prow.example/command-help\n")
+    assert options_for(config, "metal3-io", "baremetal-operator") == ApproveOptions(self_approval=False)
+    assert options_for(config, "Nordix", "metal3-dev-tools") == ApproveOptions(self_approval=False)
+    assert options_for(config, "Nordix", "other") == ApproveOptions(
+        review_state_counts=False, command_help_link="https://prow.example/command-help")
+    assert options_for(config, "Nordix", "unlisted") == ApproveOptions()
+
+
+def test_help_describes_each_repositorys_options():
+    from shared.plugins.approve import PLUGIN
+    from tests.owners.test_corpus import _plugins
+    config = _plugins("approve:\n- repos: [org]\n  require_self_approval: true\n")
+    help_ = PLUGIN.help(config, ["org/repo"])
+    assert help_.config == {"org/repo": (
+        "Pull requests do not require an associated issue.<br>Pull request authors do not implicitly approve their "
+        "own PRs.<br>The /lgtm [cancel] command(s) will not act as approval.<br>A GitHub approved or changes "
+        "requested review will act as approval or cancel respectively.")}
+    assert [c.usage for c in help_.commands] == ["/[remove-]approve [no-issue|cancel]"]

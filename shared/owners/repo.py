@@ -187,6 +187,8 @@ class RepoOwners:
         self._aliases: Aliases | None = None
         self._files: dict[str, OwnersFile | None] = {}
         self._errors: dict[str, OwnersParseError] = {}
+        self._lookups: dict[tuple[str, str, bool], list[frozenset[str]]] = {}
+        self._units: dict[tuple[str, str, str], str] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -311,7 +313,14 @@ class RepoOwners:
         return found.entries if found is not None else ()
 
     def _layers(self, path: str, role: str, *, leaf_only: bool = False) -> list[frozenset[str]]:
-        """Prow's entriesForFile: one set per level that has some, closest first."""
+        """Prow's entriesForFile: one set per level that has some, closest first (remembered: the
+        approve plugin asks the same paths many times)."""
+        key = (path, role, leaf_only)
+        if key not in self._lookups:
+            self._lookups[key] = self._walk(path, role, leaf_only)
+        return self._lookups[key]
+
+    def _walk(self, path: str, role: str, leaf_only: bool) -> list[frozenset[str]]:
         layers: list[frozenset[str]] = []
         key = path
         while True:
@@ -330,6 +339,12 @@ class RepoOwners:
         return layers
 
     def _find_owners(self, path: str, role: str) -> str:
+        memo = (path, role, "find")
+        if memo not in self._units:
+            self._units[memo] = self._find_walk(path, role)
+        return self._units[memo]
+
+    def _find_walk(self, path: str, role: str) -> str:
         key = path
         while key != "":
             rel = relative_path(key, path)
@@ -339,7 +354,7 @@ class RepoOwners:
         return ""
 
     def approver_layers(self, path: str) -> list[frozenset[str]]:
-        return self._layers(path, "approvers")
+        return list(self._layers(path, "approvers"))
 
     def approvers_for(self, path: str) -> frozenset[str]:
         """Everyone who may approve `path` (Prow's Approvers(path).Set())."""
@@ -350,7 +365,7 @@ class RepoOwners:
         return layers[0] if layers else frozenset()
 
     def reviewer_layers(self, path: str) -> list[frozenset[str]]:
-        return self._layers(path, "reviewers")
+        return list(self._layers(path, "reviewers"))
 
     def reviewers_for(self, path: str) -> frozenset[str]:
         return frozenset().union(*self.reviewer_layers(path))
