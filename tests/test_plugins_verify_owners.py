@@ -122,3 +122,12 @@ def test_a_delivery_twice_reviews_and_labels_once(prow, gh):
 def test_added_lines_positions():
     patch = "@@ -1,2 +1,3 @@\n approvers:\n-- a\n+- b\n+- c\n"
     assert verify_owners.added_lines(patch) == {2: 3, 3: 4}
+
+
+def test_a_parse_error_points_at_its_line_in_the_patch():
+    content = "approvers:\n- a\n b: c\n"
+    patch = "@@ -1,1 +1,3 @@\n approvers:\n+- a\n+ b: c"
+    position, message = verify_owners.owners_problem(content.encode(), "a/OWNERS", patch, ("approved", "lgtm"))
+    assert position == 3
+    assert message == ("Cannot parse file: error converting YAML to JSON: yaml: line 3: mapping values are not "
+                       "allowed here.")

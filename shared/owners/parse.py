@@ -77,11 +77,17 @@ def _load_yaml(content: bytes | str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise OwnersParseError(f"error converting YAML to JSON: {_one_line(exc)}") from exc
+        raise OwnersParseError(f"error converting YAML to JSON: {_go_yaml_message(exc)}") from exc
 
 
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
+def _go_yaml_message(exc: yaml.YAMLError) -> str:
+    """The shape of go-yaml's messages (`yaml: line 3: could not find expected ':'`), which name the
+    line that verify-owners points its review comment at."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"yaml: line {mark.line + 1}: {problem}"
+    return "yaml: " + " ".join(str(exc).split())
 
 
 def _field(doc: Mapping, name: str) -> Any:
