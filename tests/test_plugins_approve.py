@@ -10,7 +10,8 @@ REPO = "org/repo"
 PLUGINS = "plugins:\n  org:\n    plugins: [approve]\n"
 OWNERS = {"OWNERS": "approvers: [root-approver]\n", "a/OWNERS": "approvers: [alice]\nreviewers: [rita]\n",
           "b/OWNERS": "approvers: [Bob]\n", "a/x.go": "x", "b/y.go": "y", "README.md": "r"}
-HELP = "The full list of commands accepted by this bot can be found [here](https://go.k8s.io/bot-commands?repo=org%2Frepo)."
+HELP = ("The full list of commands accepted by this bot can be found "
+        "[here](https://go.k8s.io/bot-commands?repo=org%2Frepo).")
 PROCESS = "https://git.k8s.io/community/contributors/guide/owners.md#the-code-review-process"
 FOOTER = ("Approvers can indicate their approval by writing `/approve` in a comment\n"
           "Approvers can cancel approval by writing `/approve cancel` in a comment\n</details>")
@@ -43,7 +44,8 @@ def say(prow, n, body, who, author="contributor"):
 
 def review(prow, n, who, state, body=""):
     prow.gh.add_review(REPO, n, author=who, state=state.upper(), body=body)
-    prow.post("pull_request_review", payloads.pull_request_review(REPO, n, reviewer=who, state=state, body=body or None))
+    prow.post("pull_request_review",
+              payloads.pull_request_review(REPO, n, reviewer=who, state=state, body=body or None))
     prow.settle()
 
 

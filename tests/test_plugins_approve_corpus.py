@@ -21,13 +21,15 @@ log = logging.getLogger(__name__)
 
 def local_owners() -> RepoOwners:
     """The same tree read from the corpus directly: what the files below are checked against."""
-    return RepoOwners.from_files({p: c for p, c in corpus_contents().items() if p.rsplit("/", 1)[-1].startswith("OWNERS")})
+    return RepoOwners.from_files({p: c for p, c in corpus_contents().items()
+                                  if p.rsplit("/", 1)[-1].startswith("OWNERS")})
 
 
 def changed_files() -> list[str]:
     owners, picked = local_owners(), []
     for unit in UNITS:
-        mine = [f for f in corpus_files() if not f.endswith("OWNERS") and owners.find_approver_owners_for_file(f) == unit]
+        mine = [f for f in corpus_files()
+                if not f.endswith("OWNERS") and owners.find_approver_owners_for_file(f) == unit]
         picked += mine[:5]
     return picked
 
@@ -67,7 +69,8 @@ def test_the_files_need_their_ten_owners_files_and_the_notice_lists_them(corpus)
     assert suggested and suggested <= leaves
     for f in files:
         assert owners.approvers_for(f) & (suggested | {"cblecker"}), f
-    assert f"please assign {', '.join(f'[{s}](https://github.com/{s})' for s in sorted(suggested))} for approval" in notice
+    people = ", ".join(f"[{s}](https://github.com/{s})" for s in sorted(suggested))
+    assert f"please assign {people} for approval" in notice
     assert labels.APPROVED not in corpus.gh.labels(REPO, n)
 
 

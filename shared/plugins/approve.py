@@ -111,12 +111,11 @@ PLUGIN = register(Plugin("approve", _help))
 # -- recognising approvals ----------------------------------------------------------------------------
 
 def is_approval_command(ctx: PluginContext, author: str, body: str, lgtm_acts_as_approve: bool) -> bool:
-    if ctx.is_bot(author):
-        return False
+    """An approval command by someone other than the bot (the text is looked at first: no request)."""
     for match in COMMAND_RE.finditer(body or ""):
         command = match.group(1).upper()
         if command in (APPROVE, REMOVE_APPROVE) or (command == LGTM and lgtm_acts_as_approve):
-            return True
+            return not ctx.is_bot(author)
     return False
 
 

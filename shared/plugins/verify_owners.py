@@ -216,7 +216,8 @@ def handle(ctx: PluginContext, org: str, repo: str, number: int, pr: dict | None
     if problems:
         add_label()
         s = "" if len(problems) == 1 else "s"
-        body = format_response_raw(pr.get("body") or "", pr.get("html_url") or "", (pr.get("user") or {}).get("login", ""),
+        author = (pr.get("user") or {}).get("login", "")
+        body = format_response_raw(pr.get("body") or "", pr.get("html_url") or "", author,
                                    f"{len(problems)} invalid {settings.owners_filename} file{s}")
         comments = [{"path": f, "body": message, "position": position} for f, (position, message) in problems.items()]
         ctx.once("review", lambda: gh.create_review(org, repo, number, body=body, event="COMMENT", commit_id=head,
