@@ -55,6 +55,7 @@ class DeliveryMessage:
     size: int
     received_at: float
     headers: dict
+    number: int | None = None    # issue or pull request number, for log lines
 
     def to_json(self) -> str:
         return json.dumps({
@@ -62,7 +63,7 @@ class DeliveryMessage:
             "action": self.action, "repo": self.repo, "org": self.org,
             "installation": self.installation_id, "container": self.container, "blob": self.blob,
             "content_type": self.content_type, "size": self.size, "received_at": self.received_at,
-            "headers": self.headers,
+            "headers": self.headers, "number": self.number,
         }, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -74,7 +75,7 @@ class DeliveryMessage:
                    repo=d.get("repo", ""), org=d.get("org", ""), installation_id=d.get("installation"),
                    container=d["container"], blob=d["blob"], content_type=d.get("content_type", ""),
                    size=d.get("size", 0), received_at=d.get("received_at", 0.0),
-                   headers=d.get("headers") or {})
+                   headers=d.get("headers") or {}, number=d.get("number"))
 
 
 def message_for(delivery: Delivery, *, container: str = WEBHOOKS_CONTAINER,
@@ -84,7 +85,7 @@ def message_for(delivery: Delivery, *, container: str = WEBHOOKS_CONTAINER,
         repo=delivery.repo_full_name, org=delivery.org, installation_id=delivery.installation_id,
         container=container, blob=blob_name(delivery.delivery_id), content_type=delivery.content_type,
         size=len(delivery.body), received_at=time.time() if received_at is None else received_at,
-        headers=dict(delivery.headers))
+        headers=dict(delivery.headers), number=delivery.number)
     if len(msg.to_json().encode()) > MAX_MESSAGE_BYTES:  # only oversized headers could do this
         msg = DeliveryMessage(**{**msg.__dict__, "headers": {}})
     return msg

@@ -22,6 +22,7 @@ simpler to reason about, and most units return without a request).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from shared.deliveries import DeliveryMessage
+from shared.logcontext import delivery_fields, log_fields
 from shared.events import ParsedDelivery, parse_delivery
 from shared.ledger import DeliveryLedger, DeliveryRecord, LostClaim
 
@@ -116,6 +118,10 @@ class Dispatcher:
         except (ValueError, KeyError, TypeError) as exc:
             log.error("dispatch: dropping an unreadable webhook-events message (%s): %.200r", exc, text)
             return DispatchResult("", "dropped")
+        with log_fields(**delivery_fields(msg.delivery_id, msg.event, msg.repo or msg.org, msg.number)):
+            return self._run_message(msg, text, dequeue_count)
+
+    def _run_message(self, msg: DeliveryMessage, text: str, dequeue_count: int) -> DispatchResult:
         started = time.monotonic()
         owner = self.ledger.new_owner()
         claim = self.ledger.claim(msg.delivery_id, owner, event=msg.event, repo=msg.repo or msg.org)
@@ -300,7 +306,7 @@ class Dispatcher:
             return self.forwarder.forward([(p.name, p.endpoint) for p in externals], fwd_body, fwd_headers)
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forward")
-        future = pool.submit(forward)
+        future = pool.submit(contextvars.copy_context().run, forward)  # its log lines keep the delivery's fields
         pool.shutdown(wait=False)
         return future
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from shared.hmac_secret import HmacSecret, HmacSecretError, parse_hmac_secret
+from shared.logcontext import delivery_fields, log_fields
 from shared.webhook import ACCEPTED, WebhookRejected, validate
 
 log = logging.getLogger("prow.hook")
@@ -76,10 +77,14 @@ def handle_webhook(method: str, headers: Mapping[str, str], body: bytes | None, 
                     headers.get("X-GitHub-Event", "-"), rejected.body)
         return HookResponse.text(rejected.status, rejected.body + "\n")
 
-    fields = {"delivery": delivery.delivery_id, "event": delivery.event,
-              "repo": delivery.repo_full_name or delivery.org, "size": len(delivery.body)}
+    repo = delivery.repo_full_name or delivery.org
+    with log_fields(**delivery_fields(delivery.delivery_id, delivery.event, repo, delivery.number)):
+        return _accept(delivery, repo, store)
+
+
+def _accept(delivery, repo: str, store) -> HookResponse:
     if delivery.event == "ping":
-        log.info("hook: ping answered", extra={"prow": fields})
+        log.info("hook: ping answered")
         return HookResponse.text(200, ACCEPTED)
 
     from shared.deliveries import StorageUnavailable
@@ -88,10 +93,9 @@ def handle_webhook(method: str, headers: Mapping[str, str], body: bytes | None, 
         store = store or default_store()
         _, first = store.accept(delivery)
     except (StorageUnavailable, StorageConfigError) as exc:
-        log.error("hook: delivery %s not stored: %s", delivery.delivery_id, exc, extra={"prow": fields})
+        log.error("hook: delivery %s not stored: %s", delivery.delivery_id, exc)
         return HookResponse.text(503, "503 Service Unavailable: the delivery could not be stored; "
                                       "redeliver it later\n")
     log.info("hook: accepted %s delivery %s for %s (%d bytes)%s", delivery.event, delivery.delivery_id,
-             fields["repo"] or "-", len(delivery.body), "" if first else " (redelivery)",
-             extra={"prow": fields})
+             repo or "-", len(delivery.body), "" if first else " (redelivery)")
     return HookResponse.text(200, ACCEPTED)

@@ -35,6 +35,7 @@ from shared.jobs.store import JobNotFound, JobStore
 from shared.jobs.model import BUILD_ID_LABEL
 from shared.kube.clusters import ClusterUnavailable, Clusters, PodExists, PodRejected, UnknownCluster
 from shared.kube.pods import Decorator, PodSpecMissing, pod_for_job
+from shared.logcontext import job_fields, log_fields
 
 log = logging.getLogger("prow.launch")
 
@@ -67,14 +68,19 @@ class Launcher:
         except ValueError as exc:
             log.error("launch: dropping an unreadable prowjobs message (%s): %.200r", exc, text)
             return LaunchResult("", "dropped", str(exc))
-        try:
-            return self.launch(job_id)
-        except JobNotFound:
-            log.warning("launch: job %s has no record (removed?); nothing to launch", job_id)
-            return LaunchResult(job_id, "missing")
+        with log_fields(job=job_id):
+            try:
+                return self.launch(job_id)
+            except JobNotFound:
+                log.warning("launch: job %s has no record (removed?); nothing to launch", job_id)
+                return LaunchResult(job_id, "missing")
 
     def launch(self, job_id: str) -> LaunchResult:
         job = self.store.get(job_id)
+        with log_fields(**job_fields(job)):
+            return self._launch(job_id, job)
+
+    def _launch(self, job_id: str, job: ProwJob) -> LaunchResult:
         if job.complete or job.state in (PENDING, ABORTED):
             return LaunchResult(job_id, "done", job.state)
         if job.state != TRIGGERED:

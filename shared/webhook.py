@@ -64,6 +64,16 @@ class Delivery:
         return action if isinstance(action, str) else ""
 
     @property
+    def number(self) -> int | None:
+        """The issue or pull request number the event is about (Prow's `pr` log field), if any."""
+        for key in ("pull_request", "issue"):
+            item = self.payload.get(key)
+            if isinstance(item, dict) and isinstance(item.get("number"), int):
+                return item["number"]
+        number = self.payload.get("number")
+        return number if isinstance(number, int) else None
+
+    @property
     def installation_id(self) -> int | None:
         inst = self.payload.get("installation")
         value = inst.get("id") if isinstance(inst, dict) else None
