@@ -16,6 +16,7 @@ import copy
 import json
 from typing import Any, Callable
 
+from shared.artifacts.records import refs_string
 from shared.jobs.create import labels_and_annotations
 from shared.jobs.model import BUILD_ID_LABEL, ID_LABEL, PERIODIC, PRESUBMIT, ProwJob
 
@@ -29,14 +30,7 @@ class PodSpecMissing(ValueError):
 
 def pull_refs_string(refs: dict) -> str:
     """Prow's canonical refs: `base_ref[:base_sha]` then `,number:sha[:ref]` per pull."""
-    text = refs.get("base_ref", "")
-    if refs.get("base_sha"):
-        text += f":{refs['base_sha']}"
-    for pull in refs.get("pulls") or []:
-        text += f",{pull.get('number')}:{pull.get('sha', '')}"
-        if pull.get("ref"):
-            text += f":{pull['ref']}"
-    return text
+    return refs_string(refs)
 
 
 def job_spec_json(job: ProwJob, build_id: str) -> str:
