@@ -8,3 +8,18 @@ that fires twice converges to the same result."""
 import azure.functions as func
 
 bp = func.Blueprint()
+
+
+@bp.timer_trigger(schedule="0 * * * * *", arg_name="timer", use_monitor=True)
+def tide(timer: func.TimerRequest) -> None:
+    """Prow's tide sync (sync_period 1m): one action per pool, `tide` statuses, dashboard data."""
+    from shared.tide.sync import run_tide
+    run_tide()
+
+
+@bp.function_name("reconcile")
+@bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=False, use_monitor=True)
+def reconcile(timer: func.TimerRequest) -> None:
+    """Plank and crier every 30 s: job states from pods, timeouts, superseded runs, GitHub reports."""
+    from shared.reconciler import reconcile_tick
+    reconcile_tick()

@@ -33,6 +33,14 @@ def test_launch_is_indexed_on_the_prowjobs_queue():
                                    "queueName": "prowjobs", "connection": "PROW_STORAGE"}]
 
 
+def test_tide_is_indexed_as_a_timer_every_minute():
+    result = index(ROOT)
+    assert result.returncode == 0, result.stderr
+    tide = {f["name"]: f for f in json.loads(result.stdout)}["tide"]
+    assert tide["bindings"] == [{"direction": "IN", "type": "timerTrigger", "name": "timer",
+                                 "schedule": "0 * * * * *", "useMonitor": True}]
+
+
 def test_indexing_catches_a_signature_mistake(tmp_path):
     """The check can fail: a parameter that is not a binding is a load error on Azure and here."""
     shutil.copytree(ROOT / "functions", tmp_path / "functions")

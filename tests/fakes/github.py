@@ -51,6 +51,8 @@ Builder (test setup; each returns what a test needs next):
     add_review_comment(repo, n, body, *, author="reviewer", path="README.md") -> comment id (inline, on the diff)
     set_status(repo, sha, context, state, *, description="", target_url=None, creator=bot) -> status id
     add_check_run(repo, sha, name, *, status="completed", conclusion="failure", details_url, creator, output) -> id
+    add_workflow_run(repo, branch, sha, name="CI", *, event="pull_request", status="completed", conclusion="failure")
+        -> id (conclusion "action_required": a fork PR's run waiting for approval; approve/rerun-failed-jobs change it)
     add_app(app_id, *, slug="fake-app", public_key=PEM or None (then JWT signatures are not checked))
     add_installation(installation_id, account, *, app_id=None (the only app), repos=None (all of account's))
     set_rate_limit(*, remaining=None, limit=None, reset_in=None)   (remaining=0: every request gets 403 until reset)
@@ -60,7 +62,7 @@ Read access:
     comments(repo, n) -> [Comment];  labels(repo, n) -> [name];  repo_labels(repo) -> [name]
     assignees(repo, n), requested_reviewers(repo, n) -> [login];  reviews(repo, n) -> [Review]
     reactions(repo, *, issue=n | comment=id) -> [(login, content)]
-    statuses(repo, ref) -> [Status] oldest first;  check_runs(repo, ref) -> [CheckRun] oldest first;  combined_status(repo, ref) -> "success"|"failure"|"pending"
+    statuses(repo, ref) -> [Status] oldest first;  check_runs(repo, ref) -> [CheckRun] oldest first;  workflow_runs(repo) -> [WorkflowRun];  combined_status(repo, ref) -> "success"|"failure"|"pending"
     merged(repo, n) -> bool (the Issue also has merge_method, merged_by, merge_commit_sha)
     file(repo, path, *, ref=None) -> bytes | None;  branch_sha(repo, branch) -> sha;  rate_limit -> RateLimit
 
@@ -87,7 +89,7 @@ otherwise); a GitHub App JWT (`Bearer`, RS256, iss = app id) is accepted only on
 injected failures are free). Every 2xx GET carries an ETag (a hash of the body); a matching If-None-Match answers 304 without a
 body. Lists are paginated (`page`, `per_page` default 30, max 100, `Link` rel first/prev/next/last).
 
-Deliberately not modelled: GraphQL (but for transferIssue and blobs by oid) and search; forks (head and base are the same repository); branch
+Deliberately not modelled: GraphQL (but for transferIssue, blobs by oid and Tide's PR/issue search) and REST search; forks (head and base are the same repository); branch
 protection beyond reading required contexts (merge only looks at state, draft, `mergeable` and the head sha); checks
 API beyond listing and creating check runs; review comments beyond listing them; issue events other than labeled/unlabeled (recorded for
 label changes through the API, and by update_issue/update_pull given `actor=`); timeline; write-permission checks for the caller (any valid token may
@@ -250,6 +252,20 @@ class CheckRun:
 
 
 @dataclass
+class WorkflowRun:
+    """A GitHub Actions run: `conclusion` action_required = waiting for a maintainer's approval (fork PRs)."""
+    id: int
+    name: str
+    head_branch: str
+    head_sha: str
+    event: str
+    status: str                      # queued | in_progress | completed
+    conclusion: str | None           # success, failure, action_required, ... (completed only)
+    run_attempt: int = 1
+    approved: bool = False
+
+
+@dataclass
 class PullFile:
     filename: str
     status: str = "modified"
@@ -330,6 +346,7 @@ class Repo:
     reviews: list[Review] = field(default_factory=list)
     statuses: dict[str, list[Status]] = field(default_factory=dict)  # sha -> oldest first
     check_runs: list[CheckRun] = field(default_factory=list)  # oldest first
+    workflow_runs: list[WorkflowRun] = field(default_factory=list)  # oldest first
     review_comments: list[Comment] = field(default_factory=list)  # `issue` is the pull number
     reactions: list[Reaction] = field(default_factory=list)
 
@@ -960,6 +977,19 @@ class FakeGitHub:
                 run.completed_at = _now()
             r.check_runs.append(run)
             return run.id
+
+    def add_workflow_run(self, repo: str, branch: str, sha: str, name: str = "CI", *, event: str = "pull_request",
+                         status: str = "completed", conclusion: str | None = "failure") -> int:
+        """A workflow run of a head branch (conclusion action_required: waits for approval)."""
+        with self._lock:
+            run = WorkflowRun(self._new_id(), name, branch, sha, event, status,
+                              conclusion if status == "completed" else None)
+            self.repo(repo).workflow_runs.append(run)
+            return run.id
+
+    def workflow_runs(self, repo: str) -> list[WorkflowRun]:
+        with self._lock:
+            return list(self.repo(repo).workflow_runs)
 
     def combined_status(self, repo: str, ref: str) -> str:
         return _combined_state(_latest_statuses(self.statuses(repo, ref)))
@@ -1849,6 +1879,8 @@ class _RestApi:
         query, variables = str(body.get("query") or ""), body.get("variables") or {}
         if "... on Blob" in query:
             return self._graphql_blobs(query, variables)
+        if "search(" in query:
+            return self._graphql_search(query, variables)
         if "transferIssue" not in query:
             return _Response(200, {"errors": [{"message": "the fake GitHub answers only the transferIssue mutation"}]})
         given = variables.get("input") or {}
@@ -1879,6 +1911,86 @@ class _RestApi:
             found[alias] = None if data is None else {"text": data.decode("utf-8", "replace"), "isBinary": False,
                                                      "isTruncated": False}
         return _Response(200, {"data": {"repository": found}})
+
+    def _graphql_search(self, query: str, variables: dict) -> _Response:
+        """Tide's `search(type: ISSUE, ...)` aliases: `prs` (paged by `after`, a numeric cursor) and
+        `blockers`, answered from the fake's issues, labels, reviews, statuses and check runs. Understood
+        qualifiers: is:pr/is:issue, state:, label:"a","b", -label:, repo:, -repo:, org:, author:."""
+        data: dict = {}
+        for alias, var in re.findall(r'(\w+): search\([^)]*query: \$(\w+)\)', query):
+            found = self._search(str(variables.get(var) or ""))
+            first = int((re.search(rf'{alias}: search\([^)]*first: (\d+)', query) or [0, 100])[1])
+            start = int(variables.get("after") or 0) if alias == "prs" else 0
+            page = found[start:start + first]
+            data[alias] = {"issueCount": len(found), "nodes": [self._search_node(r, i) for r, i in page],
+                           "pageInfo": {"hasNextPage": start + first < len(found),
+                                        "endCursor": str(start + len(page))}}
+        return _Response(200, {"data": data})
+
+    def _search(self, q: str) -> list:
+        toks = re.findall(r'-?\w+:(?:"[^"]*"(?:,"[^"]*")*|\S+)', q)
+        def values(tok: str) -> list[str]:
+            return [v.strip('"') for v in tok.split(":", 1)[1].split('","')]
+        repos = {v.lower() for t in toks if t.startswith("repo:") for v in values(t)}
+        orgs = {v.lower() for t in toks if t.startswith("org:") for v in values(t)}
+        excluded = {v.lower() for t in toks if t.startswith("-repo:") for v in values(t)}
+        out = []
+        for r in sorted(self.gh._repos.values(), key=lambda r: r.full_name):
+            full = r.full_name.lower()
+            if full in excluded or not (full in repos or r.owner.lower() in orgs):
+                continue
+            for issue in sorted(r.issues.values(), key=lambda i: i.number):
+                labels = {name.lower() for name in issue.labels}
+                ok = True
+                for t in toks:
+                    key, vals = t.split(":", 1)[0], values(t)
+                    if key == "is" and vals[0] in ("pr", "issue"):
+                        ok &= issue.is_pull == (vals[0] == "pr")
+                    elif key == "state":
+                        ok &= issue.state == vals[0]
+                    elif key == "label":
+                        ok &= any(v.lower() in labels for v in vals)
+                    elif key == "-label":
+                        ok &= not any(v.lower() in labels for v in vals)
+                    elif key == "author":
+                        ok &= issue.user.lower() == vals[0].lower()
+                if ok:
+                    out.append((r, issue))
+        return out
+
+    def _search_node(self, r: Repo, issue: Issue) -> dict:
+        owner = {"login": r.owner}
+        repository = {"name": r.name, "owner": owner, "mergeCommitAllowed": r.allow_merge_commit,
+                      "squashMergeAllowed": r.allow_squash_merge, "rebaseMergeAllowed": r.allow_rebase_merge}
+        url = f"{self.web}/{r.full_name}/{'pull' if issue.is_pull else 'issues'}/{issue.number}"
+        if not issue.is_pull:
+            return {"number": issue.number, "title": issue.title, "url": url, "repository": repository}
+        latest: dict[str, str] = {}
+        for rv in r.reviews:
+            if rv.pull == issue.number and rv.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+                latest[rv.user.lower()] = rv.state
+        decision = ("CHANGES_REQUESTED" if "CHANGES_REQUESTED" in latest.values()
+                    else "APPROVED" if "APPROVED" in latest.values() else "REVIEW_REQUIRED")
+        contexts = [{"__typename": "StatusContext", "context": s.context, "state": s.state.upper(),
+                     "description": s.description, "targetUrl": s.target_url}
+                    for s in _latest_statuses(r.statuses.get(issue.head_sha, []))]
+        contexts += [{"__typename": "CheckRun", "name": c.name, "status": c.status.upper(),
+                      "conclusion": (c.conclusion or "").upper() or None}
+                     for c in r.check_runs if c.head_sha == issue.head_sha]
+        milestone = r.milestones.get(issue.milestone) if issue.milestone else None
+        mergeable = {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[issue.mergeable]
+        return {
+            "number": issue.number, "title": issue.title, "body": issue.body or "", "url": url,
+            "updatedAt": _iso(issue.updated_at), "isDraft": issue.draft, "author": {"login": issue.user},
+            "baseRefName": issue.base_ref, "headRefName": issue.head_ref, "headRefOid": issue.head_sha,
+            "mergeable": mergeable, "mergeStateStatus": "DIRTY" if issue.mergeable is False else "CLEAN",
+            "reviewDecision": decision, "baseRef": {"target": {"oid": r.branches.get(issue.base_ref, "")}},
+            "repository": repository, "labels": {"nodes": [{"name": n} for n in issue.labels]},
+            "milestone": {"title": milestone.title} if milestone else None,
+            "files": {"totalCount": len(issue.files), "nodes": [{"path": f.filename} for f in issue.files[:100]]},
+            "commits": {"nodes": [{"commit": {"oid": issue.head_sha, "statusCheckRollup": {
+                "contexts": {"nodes": contexts}}}}]},
+        }
 
     def branch_json(self, r: Repo, branch: str) -> dict:
         base = f"{self.api}/repos/{r.full_name}/branches/{quote(branch)}"
@@ -2086,6 +2198,41 @@ class _RestApi:
         runs = [self.check_run_json(r, run) for run in reversed(r.check_runs) if run.head_sha == sha]
         page = self._page(call, runs, lambda run: run)
         return _Response(page.status, {"total_count": len(runs), "check_runs": page.body}, page.headers)
+
+    @_route("GET", "/repos/{owner}/{name}/actions/runs")
+    def list_workflow_runs(self, call: _Call, owner: str, name: str) -> _Response:
+        r = self._repo(owner, name)
+        branch, sha, status, event = (call.arg(k) for k in ("branch", "head_sha", "status", "event"))
+        runs = [run for run in reversed(r.workflow_runs)
+                if (branch is None or run.head_branch == branch) and (sha is None or run.head_sha == sha)
+                and (status is None or status in (run.status, run.conclusion)) and (event is None or run.event == event)]
+        page = self._page(call, runs, lambda run: {
+            "id": run.id, "name": run.name, "head_branch": run.head_branch, "head_sha": run.head_sha,
+            "event": run.event, "status": run.status, "conclusion": run.conclusion, "run_attempt": run.run_attempt,
+            "url": f"{self.api}/repos/{r.full_name}/actions/runs/{run.id}"})
+        return _Response(page.status, {"total_count": len(runs), "workflow_runs": page.body}, page.headers)
+
+    def _workflow_run(self, r: Repo, run_id: str) -> WorkflowRun:
+        run = next((run for run in r.workflow_runs if str(run.id) == run_id), None)
+        if run is None:
+            raise _not_found()
+        return run
+
+    @_route("POST", "/repos/{owner}/{name}/actions/runs/{run_id}/approve")
+    def approve_workflow_run(self, call: _Call, owner: str, name: str, run_id: str) -> _Response:
+        run = self._workflow_run(self._repo(owner, name), run_id)
+        if run.conclusion != "action_required":
+            raise _ApiError(403, "This run is not waiting for approval")
+        run.status, run.conclusion, run.approved = "queued", None, True
+        return _Response(201, {})
+
+    @_route("POST", "/repos/{owner}/{name}/actions/runs/{run_id}/rerun-failed-jobs")
+    def rerun_failed_workflow_jobs(self, call: _Call, owner: str, name: str, run_id: str) -> _Response:
+        run = self._workflow_run(self._repo(owner, name), run_id)
+        if run.status != "completed" or run.conclusion not in ("failure", "cancelled", "timed_out"):
+            raise _ApiError(403, "This workflow run has no failed jobs to re-run")
+        run.status, run.conclusion, run.run_attempt = "queued", None, run.run_attempt + 1
+        return _Response(201, {})
 
     @_route("POST", "/repos/{owner}/{name}/check-runs")
     def create_check_run(self, call: _Call, owner: str, name: str) -> _Response:
