@@ -198,8 +198,10 @@ def default_launcher() -> Launcher:
             def plank() -> Any:
                 return get_config().prow.raw.get("plank")
 
+            from shared.artifacts.decorate import default_decorator
             _default = Launcher(store=JobStore(clients), clusters=clusters, plank=plank,
-                                requeue=lambda job_id, delay: queue.enqueue(job_id, delay=delay))
+                                requeue=lambda job_id, delay: queue.enqueue(job_id, delay=delay),
+                                decorate=default_decorator(clients))
             _default_key = (id(clients), id(clusters))
         return _default
 
