@@ -145,7 +145,8 @@ class TideState:
 
     @staticmethod
     def _row(key: str) -> str:
-        return key.replace("/", "|")
+        from shared.jobs.store import key as table_key
+        return table_key(key)
 
     def remember_failed(self, key: str, head: str, base: str, error: str) -> None:
         from azure.data.tables import UpdateMode
