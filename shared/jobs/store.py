@@ -15,6 +15,10 @@ newest first; names are percent-escaped where Table keys forbid `/ \\ # ?`):
     build|<job name>           <build id>             a drawn build id (Id): makes build ids unique
     limits                     global | job|<name> | queue|<name>
                                                       jobs holding a concurrency slot (Holders)
+    unreported                 <created>|<id>         a pointer per complete job whose final state
+                                                      the reconciler has not yet handed to its
+                                                      reporters (written by `save` before the
+                                                      record completes; removed by `mark_reported`)
 
 Queries (none scans; each is one partition, then point reads of the records):
 
@@ -22,6 +26,7 @@ Queries (none scans; each is one partition, then point reads of the records):
     jobs not yet finished      PartitionKey eq 'active', oldest first               (`unfinished()`)
     history of one job         PartitionKey eq 'history|<name>', newest first, top N (`history()`)
     jobs of one PR             PartitionKey eq 'pr|<org>/<repo>|<n>', newest first  (`for_pull()`)
+    complete, not yet reported PartitionKey eq 'unreported', oldest first           (`unreported()`)
 
 Writes: `create` writes the pointers first, then inserts the record (insert-if-absent), so every
 record that exists is indexed; a pointer whose record does not exist (a crash between the writes)
@@ -49,6 +54,7 @@ log = logging.getLogger("prow.jobs")
 
 RECORD_ROW = "job"
 ACTIVE = "active"
+UNREPORTED = "unreported"
 LIMITS = "limits"
 _MAX_CHUNK = 30_000          # a Table string property holds 32K UTF-16 characters
 _MAX_INT64 = (1 << 63) - 1
@@ -222,6 +228,9 @@ class JobStore:
         from azure.data.tables import UpdateMode
         if not job.etag:
             raise JobConflict(f"job {job.name} was not read from the store; it has no version to save over")
+        if job.complete:     # first, so that no complete record lacks it (a stray one is harmless)
+            self._upsert({"PartitionKey": UNREPORTED, "RowKey": oldest_first(job.created, job.name),
+                          "Id": job.name, "Job": job.job, "Type": job.type})
         try:
             meta = self.table().update_entity(self._record_entity(job), mode=UpdateMode.REPLACE, etag=job.etag,
                                               match_condition=MatchConditions.IfNotModified)
@@ -273,6 +282,14 @@ class JobStore:
     def unfinished_pointers(self) -> list[dict]:
         """The active index alone (Id, Job, Type), oldest first: no record reads."""
         return [dict(p) for p in self._query(ACTIVE)]
+
+    def unreported(self) -> list[ProwJob]:
+        """Complete jobs whose final state was not yet reported (see `mark_reported`), oldest first."""
+        return self._resolve(p["Id"] for p in self._query(UNREPORTED))
+
+    def mark_reported(self, job: ProwJob) -> None:
+        """The reporters are done with this complete job: drop its `unreported` pointer."""
+        self._delete(UNREPORTED, oldest_first(job.created, job.name))
 
     def history(self, job_name: str, *, limit: int = 20) -> list[ProwJob]:
         """The runs of one job, newest first."""

@@ -1,0 +1,356 @@
+"""`reconcile` (plank + crier's GitHub reporter) on Azurite, against the fake Kubernetes API and fake GitHub.
+
+Jobs are created through the JobStore and launched by the real `launch`; each story then moves the pods
+and runs ticks, and reads the outcome where a user would see it: job states, pods, statuses, comments.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from shared.github.client import GitHubClient
+from shared.github.etag_cache import MemoryETagCache
+from shared.jobs.create import new_prowjob, pull_refs
+from shared.jobs.model import ABORTED, ERROR, FAILURE, PENDING, SUCCESS, TRIGGERED
+from shared.jobs.store import JobStore
+from shared.launcher import Launcher
+from shared.reconciler import Reconciler
+from shared.reporting import COMMENT_TAG, ReporterConfig
+from shared.storage import default_clients
+from tests.fakes.github import FakeGitHub
+from tests.fakes.kube import FakeKube, write_kubeconfig
+
+REPO = "org/repo"
+
+
+@dataclass
+class Env:
+    gh: FakeGitHub
+    kube: FakeKube
+    store: JobStore
+    launcher: Launcher
+    reconciler: Reconciler
+    now: list
+    requeued: list
+    pull: int
+    head: str
+    base: str
+
+    def job(self, name: str = "unit", *, report: bool = True, optional: bool = False, pull: int | None = None,
+            head: str | None = None, **spec) -> str:
+        body = {"type": "presubmit", "agent": "kubernetes", "cluster": "default", "namespace": "test-pods",
+                "job": name, "context": name, "report": report, "rerun_command": f"/test {name}",
+                "refs": pull_refs("org", "repo", base_ref="main", base_sha=self.base, number=pull or self.pull,
+                                  sha=head or self.head, author="alice"),
+                "pod_spec": {"containers": [{"image": "golang", "command": ["make", "test"]}]}, **spec}
+        job = new_prowjob(body, {"prow.k8s.io/is-optional": "true" if optional else "false"}, namespace="prow",
+                          now=self.now[0])
+        return self.store.create(job).name
+
+    def launch(self, job_id: str) -> None:
+        self.launcher.launch(job_id)
+
+    def tick(self):
+        return self.reconciler.run()
+
+    def state(self, job_id: str) -> str:
+        return self.store.get(job_id).state
+
+    def statuses(self, context: str | None = None, sha: str | None = None):
+        return [s for s in self.gh.statuses(REPO, sha or self.head) if context is None or s.context == context]
+
+    def report_comments(self):
+        return [c for c in self.gh.comments(REPO, self.pull) if COMMENT_TAG in c.body]
+
+    def advance(self, **delta) -> None:
+        self.now[0] = self.now[0] + timedelta(**delta)
+
+
+def _plank_config(tmp_path: Path, text: str = "") -> dict:
+    import yaml
+    return yaml.safe_load(text) or {}
+
+
+@pytest.fixture
+def env(storage_env, unique_name, tmp_path, monkeypatch):
+    clients = default_clients()
+    store = JobStore(clients, table=unique_name("jobs"))
+    store.ensure_table()
+    plank: dict = {}
+    reporter: dict = {"raw": {}}
+    with FakeGitHub() as gh, FakeKube(token="k") as kube:
+        gh.add_repo(REPO)
+        pull = gh.add_pull(REPO, author="alice")
+        head = gh.pull(REPO, pull).head_sha
+        base = gh.branch_sha(REPO, "main")
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"default": kube})
+        from shared.kube.clusters import Clusters
+        clusters = Clusters(kubeconfig=str(kubeconfig))
+        requeued: list = []
+        launcher = Launcher(store=store, clusters=clusters, plank=lambda: plank,
+                            requeue=lambda job_id, delay: requeued.append(job_id))
+        client = GitHubClient(base_url=gh.url, token=gh.token, cache=MemoryETagCache(), backoff=())
+        now = [datetime.now(timezone.utc)]
+        reconciler = Reconciler(store=store, launcher=launcher, plank=lambda: plank,
+                                reporter_config=lambda: ReporterConfig.from_prow(reporter["raw"]),
+                                github=lambda org, repo: client.for_event("test-reconcile", org=org, repo=repo),
+                                requeue=lambda job_id, delay: requeued.append(job_id), clock=lambda: now[0])
+        e = Env(gh, kube, store, launcher, reconciler, now, requeued, pull, head, base)
+        e.plank = plank
+        e.reporter = reporter
+        yield e
+
+
+def test_pods_that_succeed_and_fail_give_statuses_and_one_failure_comment(env):
+    ok, bad = env.job("unit"), env.job("e2e")
+    env.tick()
+    assert [s.state for s in env.statuses("unit")] == ["pending"]          # triggered is reported
+    env.launch(ok), env.launch(bad)
+    env.tick()
+    [pending] = [s for s in env.statuses("unit") if s.description.startswith("Job triggered.")]
+    assert pending.state == "pending" and pending.description.endswith(f" BaseSHA:{env.base}")
+    assert len(pending.description.encode()) == 140 or len(pending.description.encode()) <= 142
+    env.kube.run(ok), env.kube.run(bad)
+    env.kube.succeed(ok), env.kube.fail_pod(bad, exit_code=2)
+    env.tick()
+    assert (env.state(ok), env.state(bad)) == (SUCCESS, FAILURE)
+    assert env.statuses("unit")[-1].state == "success" and env.statuses("e2e")[-1].state == "failure"
+    assert env.statuses("e2e")[-1].description.startswith("Job failed.")
+    [comment] = env.report_comments()
+    assert comment.body.startswith("@alice: The following test **failed**, say `/retest`")
+    assert f"e2e | {env.head} | [link](" in comment.body and "| true | `/test e2e`" in comment.body
+    posted = len(env.gh.statuses(REPO, env.head))
+    env.tick()
+    env.tick()
+    assert len(env.gh.statuses(REPO, env.head)) == posted            # nothing re-posted
+    assert len(env.report_comments()) == 1
+
+
+def test_a_second_failure_reposts_the_comment_and_a_pass_removes_its_row(env):
+    first = env.job("unit")
+    env.launch(first)
+    env.kube.fail_pod(first)
+    env.tick()
+    [old] = env.report_comments()
+    second = env.job("lint", optional=True)
+    env.launch(second)
+    env.kube.fail_pod(second)
+    env.tick()
+    [new] = env.report_comments()
+    assert new.id != old.id and "tests **failed**" in new.body
+    assert "unit |" in new.body and "lint |" in new.body and "| false | `/test lint`" in new.body
+    rerun = env.job("unit")
+    env.launch(rerun)
+    env.kube.succeed(rerun)
+    env.tick()
+    [edited] = env.report_comments()
+    assert edited.id == new.id and "unit |" not in edited.body and "lint |" in edited.body
+
+
+def test_the_report_template_is_rendered_into_the_comment(env):
+    env.reporter["raw"] = {"plank": {"report_templates": {
+        "*": "[history](https://prow/pr-history?org={{.Spec.Refs.Org}}&pr={{with index .Spec.Refs.Pulls 0}}"
+             "{{.Number}}{{end}})"}}}
+    job = env.job("unit")
+    env.launch(job)
+    env.kube.fail_pod(job)
+    env.tick()
+    [comment] = env.report_comments()
+    assert f"[history](https://prow/pr-history?org=org&pr={env.pull})" in comment.body
+
+
+def test_a_pod_deleted_under_a_running_job_is_an_error(env):
+    job = env.job()
+    env.launch(job)
+    env.kube.run(job)
+    env.tick()
+    env.kube.graceful_delete = True
+    env.launcher.clusters.get("default").delete_pod("test-pods", job)
+    env.tick()
+    assert (env.state(job), env.store.get(job).description) == (ERROR, "Pod got deleted unexpectedly")
+    assert env.statuses("unit")[-1].state == "error"
+
+
+def test_a_missing_pod_of_a_pending_job_is_created_again_with_a_new_build_id(env):
+    job = env.job()
+    env.launch(job)
+    first = env.store.get(job).build_id
+    env.launcher.clusters.get("default").delete_pod("test-pods", job)
+    env.tick()
+    record = env.store.get(job)
+    [pod] = env.kube.pods("test-pods")
+    assert record.state == PENDING and record.build_id != first
+    assert pod["metadata"]["labels"]["prow.k8s.io/build-id"] == record.build_id
+
+
+def test_an_evicted_pod_is_revived_until_max_revivals(env):
+    env.plank["max_revivals"] = 2
+    job = env.job()
+    env.launch(job)
+    builds = {env.store.get(job).build_id}
+    for revival in (1, 2):
+        env.kube.set_phase(job, "Failed", reason="Evicted")
+        env.tick()                                   # deletes the pod, counts the revival
+        assert env.store.get(job).status["pod_revival_count"] == revival
+        env.tick()                                   # the pod is missing: started again
+        builds.add(env.store.get(job).build_id)
+        assert env.kube.pod("test-pods", job)["status"].get("reason") != "Evicted"
+    env.kube.set_phase(job, "Failed", reason="Evicted")
+    env.tick()
+    record = env.store.get(job)
+    assert record.state == ERROR and len(builds) == 3
+    assert record.description == "Job pod reached max revivals (2) after being stopped unexpectedly (evicted)"
+
+
+def test_error_on_eviction_and_oom_kill_end_in_error(env):
+    evicted, oom = env.job("evicted", error_on_eviction=True), env.job("oom")
+    env.launch(evicted), env.launch(oom)
+    env.kube.set_phase(evicted, "Failed", reason="Evicted")
+    env.kube.set_phase(oom, "Failed", exit_code=137, container_reason="OOMKilled")
+    env.tick()
+    assert env.store.get(evicted).description == "Job pod was evicted by the cluster."
+    assert env.store.get(oom).description == "Job pod was OOM killed by the cluster."
+    assert env.state(evicted) == env.state(oom) == ERROR
+
+
+def test_timeouts_follow_the_clock(env):
+    env.plank.update({"pod_unscheduled_timeout": "5m", "pod_pending_timeout": "10m", "pod_running_timeout": "1h"})
+    unscheduled, pending, running = env.job("a"), env.job("b"), env.job("c")
+    for job in (unscheduled, pending, running):
+        env.launch(job)
+    env.kube.schedule(pending)
+    env.kube.run(running)
+    env.advance(minutes=4)
+    env.tick()
+    assert {env.state(j) for j in (unscheduled, pending, running)} == {PENDING}
+    env.advance(minutes=2)
+    env.tick()
+    assert env.store.get(unscheduled).description == "Pod scheduling timeout." and env.state(pending) == PENDING
+    env.advance(minutes=5)
+    env.tick()
+    assert (env.state(pending), env.store.get(pending).description) == (ERROR, "Pod pending timeout.")
+    env.advance(hours=1)
+    env.tick()
+    record = env.store.get(running)
+    assert (record.state, record.description, record.complete) == (ABORTED, "Pod running timeout.", True)
+    assert env.kube.pods("test-pods") == []
+    assert env.statuses("c")[-1].state == "failure"
+
+
+def test_a_newer_run_on_the_same_pull_aborts_the_older_silently(env):
+    old = env.job("unit")
+    env.launch(old)
+    env.tick()
+    new = env.job("unit", head="f" * 40)
+    env.now[0] += timedelta(seconds=5)
+    env.launch(new)
+    env.tick()
+    record = env.store.get(old)
+    assert (record.state, record.complete) == (ABORTED, True)
+    assert record.description == "Aborted as the newer version of this job is running."
+    assert env.kube.pod("test-pods", old) is None and env.state(new) == PENDING
+    assert [s.state for s in env.statuses("unit")] == ["pending"]      # the abort is not reported
+
+
+def test_an_aborted_job_has_its_pod_deleted(env):
+    job = env.job()
+    env.launch(job)
+    env.store.modify(job, lambda j: j.set_state(ABORTED, "Aborted by trigger plugin."))
+    env.tick()
+    assert env.store.get(job).complete and env.kube.pod("test-pods", job) is None
+    assert env.statuses("unit")[-1].state == "failure"
+
+
+def test_a_triggered_job_whose_message_was_lost_is_queued_again(env):
+    job = env.job()
+    env.tick()
+    assert env.requeued == []
+    env.advance(minutes=3)
+    env.tick()
+    assert env.requeued == [job] and env.state(job) == TRIGGERED
+
+
+def test_a_github_failure_is_retried_on_the_next_tick(env):
+    job = env.job()
+    env.launch(job)
+    env.kube.succeed(job)
+    env.gh.fail("POST", f"/repos/{REPO}/statuses/*", status=502, times=1)
+    result = env.tick()
+    assert job in result.report_failures and env.state(job) == SUCCESS
+    assert not [s for s in env.statuses("unit") if s.state == "success"]
+    env.tick()                            # the job is complete: found through the `unreported` index
+    assert env.statuses("unit")[-1].state == "success"
+    assert env.store.unreported() == []
+
+
+def test_the_cluster_failing_leaves_jobs_for_a_later_tick_with_one_pod(env):
+    job = env.job()
+    env.launch(job)
+    env.kube.succeed(job)
+    env.kube.fail("GET", "/api/v1/namespaces/test-pods/pods", status=500)
+    result = env.tick()
+    assert result.skipped_clusters == ["default/test-pods"] and env.state(job) == PENDING
+    env.kube.fail_timeout("GET", "/api/v1/namespaces/test-pods/pods", delay=0.3)
+    env.launcher.clusters.get("default").timeout = (0.2, 0.2)
+    env.tick()
+    assert env.state(job) == PENDING
+    env.tick()
+    assert env.state(job) == SUCCESS and len(env.kube.pods("test-pods")) == 1
+
+
+def test_one_list_call_per_cluster_and_namespace(env):
+    jobs = [env.job(f"j{i}") for i in range(5)]
+    for job in jobs:
+        env.launch(job)
+    env.kube.clear_log()
+    result = env.tick()
+    assert result.list_calls == 1
+    assert env.kube.count("GET", "/api/v1/namespaces/test-pods/pods") == 1
+    assert env.kube.count("GET", "/api/v1/namespaces/test-pods/pods/*") == 0
+
+
+def test_two_ticks_at_once_converge(env):
+    jobs = [env.job(f"j{i}") for i in range(4)]
+    for job in jobs:
+        env.launch(job)
+    env.launcher.clusters.get("default").delete_pod("test-pods", jobs[0])     # to be started again
+    env.kube.succeed(jobs[1])
+    env.kube.fail_pod(jobs[2])
+    env.kube.set_phase(jobs[3], "Failed", reason="Evicted")
+    errors = []
+
+    def tick():
+        try:
+            env.tick()
+        except Exception as exc:          # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    env.tick()
+    assert errors == []
+    assert [env.state(j) for j in jobs] == [PENDING, SUCCESS, FAILURE, PENDING]
+    assert env.store.get(jobs[3]).status["pod_revival_count"] == 1
+    names = [p["metadata"]["name"] for p in env.kube.pods("test-pods")]
+    assert sorted(names) == sorted(set(names)) and jobs[0] in names
+    assert len(env.kube.find("POST", "/api/v1/namespaces/test-pods/pods")) <= 4 + 2 + 1
+    assert env.statuses("j1")[-1].state == "success" and env.statuses("j2")[-1].state == "failure"
+    assert len(env.report_comments()) == 1
+
+
+def test_jobs_that_do_not_report_post_nothing(env):
+    env.reporter["raw"] = {"github_reporter": {"job_types_to_report": ["postsubmit"]}}
+    job = env.job("unit")
+    quiet = env.job("quiet", report=False)
+    env.launch(job), env.launch(quiet)
+    env.kube.fail_pod(job), env.kube.fail_pod(quiet)
+    env.tick()
+    assert env.gh.statuses(REPO, env.head) == [] and env.report_comments() == []
+    assert env.store.unreported() == []
