@@ -93,6 +93,9 @@ param kubeconfigPath string = ''
 @description('Build clusters reached with Entra ID tokens (PROW_AKS_CLUSTERS JSON: {"<alias>": {"server": "https://..."}}). Ignored when deployAks is true: the new cluster becomes `default`.')
 param aksClusters string = ''
 
+@description('Client id of the identity the artifact uploaders in job pods use (workload identity). Ignored when deployAks is true: the new cluster\'s uploader identity is used.')
+param uploaderClientId string = ''
+
 @description('Object id of the person or group that operates the deployment: may set Key Vault secrets (Key Vault Secrets Officer) and upload config and the dashboard (Storage Blob Data Contributor on the data account). Empty: assign these yourself.')
 param operatorObjectId string = ''
 
@@ -128,6 +131,7 @@ var tableNames = [
   'prowjobs'
   'deliveries'
   'githubcache'
+  'tide'
 ]
 var privateContainers = [
   'webhooks'
@@ -644,6 +648,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
           value: dataStorage.properties.primaryEndpoints.table
         }
         {
+          name: 'PROW_STORAGE__accountName'
+          value: dataStorage.name
+        }
+        {
           name: 'PROW_STORAGE__credential'
           value: 'managedidentity'
         }
@@ -713,6 +721,27 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'PROW_AKS_CLIENT_ID'
           value: appIdentity.properties.clientId
+        }
+        // How job pods' upload containers reach the artifact containers (shared/artifacts/decorate.py).
+        {
+          name: 'PROW_ARTIFACTS_ACCOUNT_URL'
+          value: dataStorage.properties.primaryEndpoints.blob
+        }
+        {
+          name: 'PROW_ARTIFACTS_AUTH'
+          value: 'workload-identity'
+        }
+        {
+          name: 'PROW_ARTIFACTS_CLIENT_ID'
+          value: deployAks ? aks.outputs.uploaderClientId : uploaderClientId
+        }
+        {
+          name: 'PROW_ARTIFACTS_TENANT_ID'
+          value: subscription().tenantId
+        }
+        {
+          name: 'PROW_ARTIFACTS_SERVICE_ACCOUNT'
+          value: 'prow-uploader'
         }
         {
           name: 'PROW_DASHBOARD_URL'

@@ -162,7 +162,7 @@ def settings_read(source: str) -> tuple[set[str], set[str]]:
             for kw in node.keywords:
                 if kw.arg == "connection":
                     connections.update(_strings(kw.value, constants))
-        elif isinstance(node, ast.Subscript) and _is_env(node.value):
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and _is_env(node.value):
             reads.update(_strings(node.slice, constants))
     return {r for r in reads if SETTING_NAME.match(r)}, connections
 

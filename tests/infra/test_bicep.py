@@ -146,6 +146,7 @@ NAMES = ("PROW_NEW_B", "PROW_NEW_C")
 def f(env=None):
     env = os.environ if env is None else env
     env.get(NEW_SETTING); os.environ["PROW_NEW_D"]; os.getenv("PROW_NEW_E")
+    env["POD_ENV_WRITTEN"] = "x"  # a write (e.g. a pod's env) is not a read
     return tuple(os.environ.get(name, "") for name in (*NAMES, "PROW_NEW_F"))
 @bp.queue_trigger(arg_name="m", queue_name="q", connection="PROW_NEW_CONN")
 def g(m): ...
