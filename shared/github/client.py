@@ -803,6 +803,28 @@ class EventSession:
             body["output"] = dict(output)
         return self._write("POST", f"{_repo_path(org, repo)}/check-runs", body, retry=False).json()
 
+    # -- GitHub Actions workflow runs
+
+    def list_workflow_runs(self, org: str, repo: str, *, branch: str, head_sha: str | None = None,
+                           status: str | None = None, event: str | None = None) -> list[dict]:
+        """The workflow runs of a head branch (all pages), narrowed by head commit, status
+        (`action_required`, `failure`, ...) and triggering event when given."""
+        params = {"branch": branch}
+        params.update({k: v for k, v in (("head_sha", head_sha), ("status", status), ("event", event)) if v})
+        runs: list[dict] = []
+        for page in self._pages(f"{_repo_path(org, repo)}/actions/runs", params):
+            runs.extend((page or {}).get("workflow_runs") or [])
+        return runs
+
+    def approve_workflow_run(self, org: str, repo: str, run_id: int) -> None:
+        """Approve a fork PR's run that waits for approval (404: it does not wait, or is gone)."""
+        self._write("POST", f"{_repo_path(org, repo)}/actions/runs/{int(run_id)}/approve", {}, retry=True)
+
+    def rerun_failed_workflow_jobs(self, org: str, repo: str, run_id: int) -> None:
+        """Re-run the failed jobs of a completed run."""
+        self._write("POST", f"{_repo_path(org, repo)}/actions/runs/{int(run_id)}/rerun-failed-jobs", {},
+                    retry=True)
+
     # -- milestones
 
     def list_milestones(self, org: str, repo: str, state: str = "open") -> list[dict]:

@@ -13,6 +13,10 @@ newest first; names are percent-escaped where Table keys forbid `/ \\ # ?`):
     history|<job name>         <newest>|<id>          a pointer per run of one job (Id, Type)
     pr|<org>/<repo>|<number>   <newest>|<id>          a pointer per job of one PR (Id, Job, Type)
     build|<job name>           <build id>             a drawn build id (Id): makes build ids unique
+    finished                   <created>|<id>         a pointer per finished job (Id, Job, Type, Repo,
+                                                      Pulls, Build): what sinker ages out
+    periodics                  <job name>             the newest run of each periodic (Id, Created,
+                                                      Start): what horologium decides from
     limits                     global | job|<name> | queue|<name>
                                                       jobs holding a concurrency slot (Holders)
     unreported                 <created>|<id>         a pointer per complete job whose final state
@@ -27,12 +31,18 @@ Queries (none scans; each is one partition, then point reads of the records):
     history of one job         PartitionKey eq 'history|<name>', newest first, top N (`history()`)
     jobs of one PR             PartitionKey eq 'pr|<org>/<repo>|<n>', newest first  (`for_pull()`)
     complete, not yet reported PartitionKey eq 'unreported', oldest first           (`unreported()`)
+    finished before a time     PartitionKey eq 'finished' and RowKey lt '<created>', oldest first
+                                                                          (`finished_before()`)
+    newest run of every periodic  PartitionKey eq 'periodics'             (`latest_periodics()`)
 
 Writes: `create` writes the pointers first, then inserts the record (insert-if-absent), so every
 record that exists is indexed; a pointer whose record does not exist (a crash between the writes)
 is skipped by readers. The `active` pointer is deleted after the record is saved complete; a
 pointer left behind by a crash there is skipped and removed by the next `unfinished()`. Pointers
-never carry state, so nothing but the record needs a conditional write.
+never carry state, so nothing but the record needs a conditional write. Saving a job complete also
+writes its `finished` pointer (again on every later save: an idempotent upsert), and `remove()`
+deletes a finished job from that pointer alone: the other pointers, the build id, the record, and
+the `finished` pointer last, so a removal cut short is finished by the next one.
 
 State changes: `save(job)` replaces the record only if it is unchanged since `job` was read (ETag,
 If-Match). Of two functions that read the same version and both save, one wins and the other gets
@@ -43,7 +53,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from shared.storage import PROWJOBS_TABLE, StorageClients
 
@@ -55,6 +65,8 @@ log = logging.getLogger("prow.jobs")
 RECORD_ROW = "job"
 ACTIVE = "active"
 UNREPORTED = "unreported"
+FINISHED = "finished"
+PERIODICS = "periodics"
 LIMITS = "limits"
 _MAX_CHUNK = 30_000          # a Table string property holds 32K UTF-16 characters
 _MAX_INT64 = (1 << 63) - 1
@@ -201,6 +213,11 @@ class JobStore:
                               "RowKey": newest_first(job.created, job.name), **pointer})
         if not job.complete:
             self._upsert({"PartitionKey": ACTIVE, "RowKey": oldest_first(job.created, job.name), **pointer})
+        else:
+            self._upsert(self._finished_pointer(job))
+        if job.type == "periodic":
+            self._upsert({"PartitionKey": PERIODICS, "RowKey": key(job.job), "Id": job.name, "Created": job.created,
+                          "Start": job.status.get("startTime", "")})
         try:
             meta = self._write(lambda: self.table().create_entity(self._record_entity(job)))
         except ResourceExistsError as exc:
@@ -240,8 +257,29 @@ class JobStore:
             raise JobNotFound(job.name) from exc
         job.etag = _etag(meta)
         if job.complete:
+            self._upsert(self._finished_pointer(job))
             self._delete(ACTIVE, oldest_first(job.created, job.name))
         return job
+
+    @staticmethod
+    def _finished_pointer(job: ProwJob) -> dict[str, Any]:
+        refs = job.refs or {}
+        return {"PartitionKey": FINISHED, "RowKey": oldest_first(job.created, job.name), "Id": job.name,
+                "Job": job.job, "Type": job.type, "Build": job.build_id,
+                "Repo": f"{refs.get('org', '')}/{refs.get('repo', '')}" if job.pull_numbers else "",
+                "Pulls": ",".join(str(n) for n in job.pull_numbers)}
+
+    def remove(self, pointer: dict) -> None:
+        """Delete a finished job and its pointers, given its `finished` pointer (`finished_before()`)."""
+        job_id, created = pointer["Id"], pointer["RowKey"].split("|", 1)[0].lstrip("0") or "0"
+        self._delete(history_key(pointer.get("Job", "")), newest_first(created, job_id))
+        for number in filter(None, (pointer.get("Pulls") or "").split(",")):
+            self._delete(pull_key(pointer.get("Repo", ""), number), newest_first(created, job_id))
+        if pointer.get("Build"):
+            self._delete(build_key(pointer.get("Job", "")), pointer["Build"])
+        self._delete(ACTIVE, oldest_first(created, job_id))
+        self._delete(record_key(job_id), RECORD_ROW)
+        self._delete(FINISHED, pointer["RowKey"])
 
     def modify(self, job_id: str, change: Callable[[ProwJob], bool | None], *, attempts: int = 5) -> ProwJob:
         """Read, apply `change` (returning False means "nothing to write"), save; on a conflict
@@ -259,8 +297,11 @@ class JobStore:
     # -- queries -------------------------------------------------------------------------------
 
     def _resolve(self, ids: Iterable[str]) -> list[ProwJob]:
-        jobs = []
+        jobs, seen = [], set()
         for job_id in ids:
+            if job_id in seen:        # a create retried after a crash left a second pointer
+                continue
+            seen.add(job_id)
             job = self.find(job_id)
             if job is not None:
                 jobs.append(job)
@@ -273,8 +314,8 @@ class JobStore:
             job = self.find(pointer["Id"])
             if job is None:
                 continue
-            if job.complete:
-                self._delete(ACTIVE, pointer["RowKey"])
+            if job.complete or pointer["RowKey"] != oldest_first(job.created, job.name):
+                self._delete(ACTIVE, pointer["RowKey"])     # finished, or left by a retried create
                 continue
             jobs.append(job)
         return jobs
@@ -282,6 +323,24 @@ class JobStore:
     def unfinished_pointers(self) -> list[dict]:
         """The active index alone (Id, Job, Type), oldest first: no record reads."""
         return [dict(p) for p in self._query(ACTIVE)]
+
+    def finished_before(self, created_before: str, *, limit: int | None = None) -> Iterator[dict]:
+        """`finished` pointers of jobs created before the snowflake `created_before`, oldest first."""
+        from azure.core.exceptions import ResourceNotFoundError
+        pages = self.table().query_entities("PartitionKey eq @pk and RowKey lt @rk",
+                                            parameters={"pk": FINISHED, "rk": f"{int(created_before):019d}"},
+                                            results_per_page=min(limit, 1000) if limit else None)
+        try:
+            for n, entity in enumerate(pages):
+                if limit is not None and n >= limit:
+                    return
+                yield dict(entity)
+        except ResourceNotFoundError:
+            return
+
+    def latest_periodics(self) -> dict[str, dict]:
+        """{periodic job name: pointer (Id, Created, Start) to its newest run}: one partition read."""
+        return {unquote(p["RowKey"]): dict(p) for p in self._query(PERIODICS)}
 
     def unreported(self) -> list[ProwJob]:
         """Complete jobs whose final state was not yet reported (see `mark_reported`), oldest first."""

@@ -344,3 +344,20 @@ def test_get_blobs_reads_the_uncached_ones_in_one_graphql_request(gh, client):
     with client.for_event("d-2") as s:  # and cached across events
         assert s.get_blobs("org", "repo", [tree["a/OWNERS"], tree["b/OWNERS"]])[tree["a/OWNERS"]] == b"approvers: [a]\n"
         assert s.requests == []
+
+
+def test_workflow_runs_list_approve_and_rerun_failed_jobs(gh, session):
+    waiting = gh.add_workflow_run(REPO, "pr-1", "a" * 40, "lint", conclusion="action_required")
+    failed = gh.add_workflow_run(REPO, "pr-1", "a" * 40, "test", conclusion="failure")
+    gh.add_workflow_run(REPO, "pr-1", "b" * 40, "test", conclusion="failure")      # an older head commit
+    pending = session.list_workflow_runs("org", "repo", branch="pr-1", head_sha="a" * 40, status="action_required")
+    assert [r["id"] for r in pending] == [waiting]
+    assert [r["id"] for r in session.list_workflow_runs("org", "repo", branch="pr-1", head_sha="a" * 40,
+                                                         status="failure")] == [failed]
+    session.approve_workflow_run("org", "repo", waiting)
+    session.rerun_failed_workflow_jobs("org", "repo", failed)
+    runs = {r.id: r for r in gh.workflow_runs(REPO)}
+    assert runs[waiting].approved and runs[waiting].status == "queued"
+    assert runs[failed].run_attempt == 2 and runs[failed].status == "queued"
+    with pytest.raises(GitHubError):
+        session.rerun_failed_workflow_jobs("org", "repo", failed)          # nothing failed any more
