@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_WHEEL := azure-functions-runtime==1.3.0
 CHECKOV_VENV  := .venv-checkov
 
-.PHONY: test run bench deps clean checkconfig
+.PHONY: test run bench deps clean checkconfig chromium
 
 deps: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -30,7 +30,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: deps
+# The dashboard tests drive Debian's chromium through Playwright (nothing downloaded at test time).
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test: deps chromium
 	PROW_REQUIRE_CHECKOV=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 run: deps

@@ -13,6 +13,7 @@ COMMANDS = {
     "phony": ("shared.cli.phony", "send a signed webhook delivery to a hook endpoint"),
     "init-storage": ("shared.cli.init_storage", "create the queues, containers and tables the app uses"),
     "mkpj": ("shared.cli.mkpj", "make a ProwJob from the config: print it, or --trigger-job to run it"),
+    "publish-dashboard": ("shared.cli.publish_dashboard", "upload the dashboard site to $web"),
 }
 
 
