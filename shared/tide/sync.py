@@ -16,7 +16,6 @@ GitHub refused is not picked again until its head or base moves.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -105,11 +104,12 @@ def merge_method(pr: PullRequest, tide: TideConfig) -> str | None:
 
 
 def _template(text: str, pr: PullRequest) -> str:
-    """The `{{ .Field }}` subset of Go templates over Prow's PR record."""
-    fields = {"Number": str(pr.number), "Title": pr.title, "Body": pr.body, "AuthorLogin": pr.author,
+    """A `merge_commit_template` (Go text/template) over Prow's PR record."""
+    from shared.gotemplate import parse
+    fields = {"Number": pr.number, "Title": pr.title, "Body": pr.body, "AuthorLogin": pr.author,
               "HeadRefName": pr.head_ref, "HeadRefOID": pr.head_sha, "BaseRefName": pr.base_ref,
               "Org": pr.org, "Repo": pr.repo}
-    return re.sub(r"\{\{-?\s*\.(\w+)\s*-?\}\}", lambda m: fields.get(m.group(1), ""), text)
+    return parse(text).render(fields)
 
 
 class Syncer:

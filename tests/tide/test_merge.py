@@ -138,3 +138,14 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_act(tide):  # 
     with pytest.raises(LockLost):
         first.renew(now=now)
     second.release()
+
+
+def test_merge_commit_template_titles_the_merge(tide):  # noqa: F811
+    t = tide(jobs=False)
+    t.configure(t.app.config_dir.joinpath("config.yaml").read_text().replace(
+        "tide:\n", f"tide:\n  merge_commit_template:\n    {t.repo}:\n"
+                   "      title: '{{ .Title }} (#{{ .Number }}) by {{ .AuthorLogin }}'\n", 1))
+    n = t.ready_pr(title="Fix it", author="alice")
+    t.sync()
+    pr = t.gh.pull(t.repo, n)
+    assert t.gh.repo(t.repo).commits[pr.merge_commit_sha].message == f"Fix it (#{n}) by alice"
