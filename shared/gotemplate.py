@@ -274,6 +274,9 @@ def _same(a: Any, b: Any) -> bool:
 
 # -- the Go view of a ProwJob -----------------------------------------------------------------
 
+_POINTERS = frozenset({"Refs", "ExtraRefs", "Pulls", "DecorationConfig", "ReporterConfig", "RerunAuthConfig",
+                       "PodSpec", "JenkinsSpec", "PipelineRunSpec", "ProwJobDefault", "PendingTime",
+                       "CompletionTime", "PrevReportStates", "GCSConfiguration", "UtilityImages", "Resources"})
 _CAMEL_KEYS = {"StartTime": "startTime", "PendingTime": "pendingTime", "CompletionTime": "completionTime"}
 _ACRONYMS = ("ID", "SHA", "URL", "URI")
 
@@ -297,7 +300,10 @@ class GoStruct:
     def get(self, name: str) -> Any:
         if name in self.aliases:
             return self.aliases[name]
-        return _wrap(self.doc.get(json_key(name)))
+        value = self.doc.get(json_key(name))
+        if value is None and name not in _POINTERS:
+            return ""                 # an omitted string (or number) field: Go prints its zero value
+        return _wrap(value)
 
 
 def _wrap(value: Any) -> Any:

@@ -41,6 +41,16 @@ def test_tide_is_indexed_as_a_timer_every_minute():
                                  "schedule": "0 * * * * *", "useMonitor": True}]
 
 
+def test_reconcile_is_indexed_as_a_timer_every_30_seconds():
+    result = index(ROOT)
+    assert result.returncode == 0, result.stderr
+    reconcile = {f["name"]: f for f in json.loads(result.stdout)}["reconcile"]
+    [trigger] = reconcile["bindings"]
+    assert trigger["type"] == "timerTrigger" and trigger["name"] == "timer"
+    assert trigger["schedule"] == "*/30 * * * * *" and trigger["useMonitor"] is True
+    assert not trigger.get("runOnStartup")
+
+
 def test_indexing_catches_a_signature_mistake(tmp_path):
     """The check can fail: a parameter that is not a binding is a load error on Azure and here."""
     shutil.copytree(ROOT / "functions", tmp_path / "functions")

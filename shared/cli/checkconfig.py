@@ -307,12 +307,41 @@ def _plugin_name_diagnostics(loaded: LoadedConfig) -> list[Diagnostic]:
     return diags.items
 
 
+def template_diagnostics(loaded: LoadedConfig) -> list[Diagnostic]:
+    """Go templates in `plank` (job_url_template, report_template(s)) outside the subset the app
+    evaluates (shared/gotemplate.py) are errors here, not a surprise when a job reports."""
+    from shared.config.errors import Diagnostics
+    from shared.gotemplate import TemplateError, parse
+
+    diags = Diagnostics()
+    plank = loaded.prow.raw.get("plank")
+    if not isinstance(plank, dict):
+        return []
+    found = [(plank, "job_url_template", "plank.job_url_template"),
+             (plank, "report_template", "plank.report_template")]
+    templates = plank.get("report_templates")
+    if isinstance(templates, dict):
+        found += [(templates, key, f"plank.report_templates[{key!r}]") for key in templates]
+    for mapping, key, where in found:
+        text = mapping.get(key)
+        if not isinstance(text, str):
+            continue
+        try:
+            parse(text)
+        except TemplateError as exc:
+            line = mapping.line_of(key) if hasattr(mapping, "line_of") else None
+            diags.error(loaded.prow.file, line, f"{where}: {exc} (supported: field access, if/else if/else, "
+                        "with, eq, ne, index, and, or, not)")
+    return diags.items
+
+
 def check_loaded(loaded: LoadedConfig, warnings: Sequence[str], *,
                  required_annotations: Sequence[str] = ()) -> LoadedConfig:
     """What checkconfig adds to a load (in place): unknown plugin names as errors and, on a config
     without errors, its cross-config warnings. `warnings` are the enabled warning names."""
     if loaded.plugins.raw is not None:
         loaded.diagnostics.extend(_plugin_name_diagnostics(loaded))
+    loaded.diagnostics.extend(template_diagnostics(loaded))
     if not loaded.errors:  # on a broken config these would only add noise
         loaded.diagnostics.extend(extra_warnings(loaded, warnings, required_annotations=required_annotations))
     return loaded
