@@ -75,6 +75,7 @@ class Pool:
     target: list[PullRequest] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
     error: str = ""
+    to_run: list = field(default_factory=list)       # TRIGGER: the required presubmits to start
 
     @property
     def key(self) -> str:
@@ -310,8 +311,7 @@ class Syncer:
         if pool.missing and not pool.pending and not pending_batch:
             for pr in self.ordered(pool.missing):
                 if self.may_pick(pr):
-                    pool.action, pool.target = TRIGGER, [pr]
-                    self._to_run = to_run[pr.number]
+                    pool.action, pool.target, pool.to_run = TRIGGER, [pr], to_run[pr.number]
                     return
 
     def pick_batch(self, pool: Pool, failed_batches: list[tuple]) -> list[PullRequest]:
@@ -329,7 +329,7 @@ class Syncer:
         if pool.action in (MERGE, MERGE_BATCH):
             self.merge(pool)
         elif pool.action == TRIGGER:
-            self.trigger(pool, pool.target[0], self._to_run)
+            self.trigger(pool, pool.target[0], pool.to_run)
         elif pool.action == TRIGGER_BATCH:
             self.trigger_batch(pool)
 
