@@ -1,6 +1,6 @@
 """`make bench`: the figures of the foundation and dispatch issues, each against a baseline measured in the same run.
 
-    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,tide,trigger]
+    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,tide,trigger,reconcile]
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
     p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
     p.add_argument("--events", type=int, default=300, help="deliveries for the dispatch throughput figure")
-    p.add_argument("--only", default="import,request,first,config,help,dispatch,tide,trigger")
+    p.add_argument("--only", default="import,request,first,config,help,dispatch,tide,trigger,reconcile")
     args = p.parse_args(argv)
     only = set(args.only.split(","))
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -82,6 +82,12 @@ def main(argv=None) -> int:
         r = tide_bench.run()
         results["tide_requests"] = r
         lines += tide_bench.lines(r)
+
+    if "reconcile" in only:
+        from bench import reconcile as reconcile_bench
+        r = reconcile_bench.run()
+        results["reconcile"] = r
+        lines += reconcile_bench.lines(r)
 
     if "trigger" in only:
         from bench import trigger as trigger_bench
