@@ -29,11 +29,11 @@ def test_an_unknown_plugin_name_is_an_error_with_its_line(capsys, tmp_path):
 
 
 def test_prow_plugins_not_implemented_yet_and_renamed_ones_are_notices(capsys, tmp_path):
-    args = write(tmp_path, "plugins:\n  org:\n    plugins: [help, trigger, transfer-issue, jira]\n")
+    args = write(tmp_path, "plugins:\n  org:\n    plugins: [help, dco, transfer-issue, jira]\n")
     code, report = run_json(capsys, [*args, "--strict"])
     assert code == 0 and report["errors"] == [] and report["warnings"] == []
     notices = [n["message"] for n in report["notices"] if n["file"].endswith("plugins.yaml")]
-    assert any(m.startswith("plugin trigger (enabled for org) is not implemented by this app yet") for m in notices)
+    assert any(m.startswith("plugin dco (enabled for org) is not implemented by this app yet") for m in notices)
     assert any("transfer-issue" in m and "renamed issue-management" in m for m in notices)
     assert not any(m.startswith("plugin help ") for m in notices)
     assert sum("jira" in m for m in notices) == 1          # its own "needs a Jira server" notice only
