@@ -23,3 +23,12 @@ def reconcile(timer: func.TimerRequest) -> None:
     """Plank and crier every 30 s: job states from pods, timeouts, superseded runs, GitHub reports."""
     from shared.reconciler import reconcile_tick
     reconcile_tick()
+
+
+@bp.function_name("horologium")
+@bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", use_monitor=True)
+def horologium(timer: func.TimerRequest) -> None:
+    """Prow's horologium (tick_interval 1m): start the periodic jobs that are due."""
+    from shared.horologium import run_horologium
+    run_horologium()
+

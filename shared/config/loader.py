@@ -25,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Literal, Protocol
 
+from shared.cron import validate_cron
+
 from .decoration import CredentialSecret
 from .errors import Diagnostic, Diagnostics
 from .jobfiles import list_local_files, read_maybe_gzip, select_job_files
@@ -223,7 +225,7 @@ def load_config(config_path: str, job_config_path: str | None = None,
             if doc is not None and UNKNOWN_FIELDS_ALL in enabled:
                 diags.extend(unknown_fields(doc, "job_config"))
 
-    jobs = build_job_config(prow_doc, config_path, job_docs, diags)
+    jobs = build_job_config(prow_doc, config_path, job_docs, diags, cron_validator=validate_cron)
 
     plugins = PluginConfig.empty()
     if plugin_config_path:
