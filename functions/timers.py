@@ -32,3 +32,11 @@ def horologium(timer: func.TimerRequest) -> None:
     from shared.horologium import run_horologium
     run_horologium()
 
+
+
+@bp.function_name("sinker")
+@bp.timer_trigger(arg_name="timer", schedule="30 * * * * *", use_monitor=True)
+def sinker(timer: func.TimerRequest) -> None:
+    """Prow's sinker: old job records and pods removed (a bounded amount per run)."""
+    from shared.sinker import run_sinker
+    run_sinker()

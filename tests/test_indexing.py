@@ -51,12 +51,14 @@ def test_reconcile_is_indexed_as_a_timer_every_30_seconds():
     assert not trigger.get("runOnStartup")
 
 
-def test_horologium_is_indexed_as_a_timer_every_minute():
+def test_horologium_and_sinker_are_indexed_as_timers_every_minute():
     result = index(ROOT)
     assert result.returncode == 0, result.stderr
     functions = {f["name"]: f for f in json.loads(result.stdout)}
     assert functions["horologium"]["bindings"] == [{"direction": "IN", "type": "timerTrigger", "name": "timer",
                                                     "schedule": "0 * * * * *", "useMonitor": True}]
+    assert functions["sinker"]["bindings"] == [{"direction": "IN", "type": "timerTrigger", "name": "timer",
+                                                "schedule": "30 * * * * *", "useMonitor": True}]
 
 
 def test_indexing_catches_a_signature_mistake(tmp_path):
