@@ -14,67 +14,16 @@ to the fake GitHub over HTTP through the one GitHub client, whose ETag cache liv
 """
 from __future__ import annotations
 
-import base64
-import os
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench.common import alternate, app_functions, summary
+from bench.app import App, classify
+from bench.common import alternate, summary
 from tests import payloads, webhooks
 
-SECRET = "bench-secret"
 REPO = "org/repo"
-
-
-class _App:
-    """The app wired as in tests/appenv.py, outside pytest."""
-
-    def __init__(self, conn: str, gh, config_dir: Path):
-        from azure.storage.queue import QueueClient
-
-        (config_dir / "config.yaml").write_text("prowjob_namespace: prow\npod_namespace: test-pods\n")
-        (config_dir / "plugins.yaml").write_text("plugins:\n  org:\n    plugins: [help, shrug]\n")
-        os.environ.update({
-            "PROW_STORAGE": conn, "PROW_HMAC_SECRET": SECRET, "GITHUB_API_URL": gh.url, "GITHUB_TOKEN": gh.token,
-            "PROW_CONFIG_PATH": str(config_dir / "config.yaml"),
-            "PROW_PLUGIN_CONFIG_PATH": str(config_dir / "plugins.yaml")})
-        for name in ("PROW_JOB_CONFIG_PATH", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
-            os.environ.pop(name, None)
-        self.functions = app_functions()
-        self.queue = QueueClient.from_connection_string(conn, "webhook-events")
-        try:
-            self.queue.create_queue()
-        except Exception:
-            self.queue.clear_messages()
-
-    def post(self, event: str, payload: dict) -> None:
-        import azure.functions as func
-
-        body = webhooks.json_body(payload)
-        headers = webhooks.headers(event, body, SECRET, delivery=str(uuid.uuid4()))
-        req = func.HttpRequest(method="POST", url="http://localhost/api/hook", headers=headers, params={},
-                               route_params={}, body=body)
-        resp = self.functions["hook"].get_user_function()(req)
-        assert resp.status_code == 200, resp.get_body()
-
-    def take_messages(self) -> list[str]:
-        """Every queued delivery message, decoded as the host's base64 trigger decodes it."""
-        out = []
-        while True:
-            batch = list(self.queue.receive_messages(messages_per_page=32, max_messages=32))
-            if not batch:
-                return out
-            for m in batch:
-                out.append(base64.b64decode(m.content).decode())
-                self.queue.delete_message(m)
-
-
-def _classify(log) -> dict:
-    counted = [r for r in log if r.status != 304]
-    return {"total": len(log), "rate_limited": len(counted), "revalidations_304": len(log) - len(counted),
-            "requests": [f"{r.method} {r.path} -> {r.status}" for r in log]}
 
 
 def help_requests(conn: str) -> dict:
@@ -82,7 +31,7 @@ def help_requests(conn: str) -> dict:
     from tests.fakes.github import FakeGitHub
 
     with FakeGitHub() as gh, tempfile.TemporaryDirectory() as tmp:
-        app = _App(conn, gh, Path(tmp))
+        app = App(conn, gh, Path(tmp))
         gh.add_repo(REPO)
         out = {}
         for case in ("cold", "warm"):
@@ -96,7 +45,7 @@ def help_requests(conn: str) -> dict:
             for text in app.take_messages():
                 result = dispatch_message(text)
                 assert result.outcome == "done", result
-            out[case] = _classify(gh.log)
+            out[case] = classify(gh.log)
             assert gh.labels(REPO, number) == ["help wanted"]
         return out
 
@@ -109,7 +58,7 @@ def throughput(conn: str, events: int) -> dict:
     from tests.fakes.github import FakeGitHub
 
     with FakeGitHub() as gh, tempfile.TemporaryDirectory() as tmp:
-        app = _App(conn, gh, Path(tmp))
+        app = App(conn, gh, Path(tmp))
         gh.add_repo(REPO)
         number = gh.add_issue(REPO, author="alice")
         for i in range(events + 10):

@@ -15,7 +15,9 @@ waits 2 s and asks again (only GitHub's statistics endpoints answer 202; none is
 
 Reads: every GET goes through the per-event memo (same identity, URL and Accept: answered from memory,
 no request), then the ETag cache (`If-None-Match`; a 304 costs no rate limit). Writes drop the event's
-memoized reads of the same repository, so a plugin sees what an earlier plugin changed.
+memoized reads of the same repository that the write can change (`survives_write`: a comment or a label
+forgets the issue and PR reads, not the PR's files or the git tree), so a plugin sees what an earlier
+plugin changed and still shares what no plugin can change.
 
 Failures (see `errors.py`): 4xx are terminal; a rate limit raises `RateLimited` at once (never sleeps);
 GETs are retried on 5xx, timeouts and connection errors after 0.2 s, 0.5 s and 1 s. Writes:
@@ -370,8 +372,9 @@ class EventSession:
 
     def _forget_reads(self, url: str) -> None:
         prefix = path_prefix(url)
+        write = urlsplit(url).path
         with self._lock:
-            for key in [k for k in self._memo if path_prefix(k[1]) == prefix]:
+            for key in [k for k in self._memo if path_prefix(k[1]) == prefix and not survives_write(k[1], write)]:
                 del self._memo[key]
 
     def _get(self, url: str, *, identity: Identity | None = None, accept: str = ACCEPT,
@@ -829,6 +832,23 @@ class EventSession:
 
     def list_milestones(self, org: str, repo: str, state: str = "open") -> list[dict]:
         return self._list(f"{_repo_path(org, repo)}/milestones", {"state": state})
+
+
+# Reads that a write of ours to the same repository cannot change: content-addressed git objects, and
+# what only a push moves (a PR's files and commits, trees and files at a ref) unless the write moves refs.
+_CONTENT_ADDRESSED = re.compile(r"/git/(blobs|trees|commits)/[0-9a-f]{40}$")
+_REF_BOUND = re.compile(r"/(pulls/\d+/(files|commits)|git/trees/[^/]+|git/refs?/.+|branches(/.+)?|contents(/.*)?)$")
+_MOVES_REFS = re.compile(r"/(pulls/\d+/(merge|update-branch)|merges|git/.+|contents/.+)$")
+
+
+def survives_write(read_url: str, write_path: str) -> bool:
+    """Whether an event's memoized read stays true after one of its writes to the same repository.
+    A comment, label or status changes the issue and PR reads, never the PR's files or the OWNERS tree,
+    so plugins after it are still answered from memory; a merge or a push through the API forgets all."""
+    read = urlsplit(read_url).path.lower()
+    if _CONTENT_ADDRESSED.search(read):
+        return True
+    return bool(_REF_BOUND.search(read)) and not _MOVES_REFS.search(write_path.lower())
 
 
 _default: GitHubClient | None = None

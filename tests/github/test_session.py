@@ -28,6 +28,33 @@ def test_plugins_of_one_event_share_what_was_read(gh, session):
     assert session.request_count == 3 and session.memo_hits == 5 * 2 + 3
 
 
+def test_a_comment_forgets_the_issue_reads_but_not_the_files_or_the_tree(gh, session):
+    """Plugin after plugin on one event: what a comment or label can change is read again, the rest is not."""
+    n = gh.add_pull(REPO, files=["a.go"], labels=["lgtm"])
+    session.list_pull_files("org", "repo", n)
+    session.get_issue_labels("org", "repo", n)
+    session.get_tree("org", "repo", "main")
+    session.create_comment("org", "repo", n, "hi")
+    session.add_labels("org", "repo", n, ["approved"])
+    session.list_pull_files("org", "repo", n)
+    session.get_tree("org", "repo", "main")
+    assert {lb["name"] for lb in session.get_issue_labels("org", "repo", n)} == {"lgtm", "approved"}
+    assert gh.count("GET", f"/repos/org/repo/pulls/{n}/files") == 1
+    assert gh.count("GET", "/repos/org/repo/git/trees/main") == 1
+    assert gh.count("GET", f"/repos/org/repo/issues/{n}/labels") == 2
+
+
+def test_a_merge_forgets_every_read_of_the_repository(gh, session):
+    n = gh.add_pull(REPO, files=["a.go"])
+    session.get_tree("org", "repo", "main")
+    session.list_pull_files("org", "repo", n)
+    session.merge_pull("org", "repo", n)
+    session.get_tree("org", "repo", "main")
+    session.list_pull_files("org", "repo", n)
+    assert gh.count("GET", "/repos/org/repo/git/trees/main") == 2
+    assert gh.count("GET", f"/repos/org/repo/pulls/{n}/files") == 2
+
+
 def test_memoized_results_are_fresh_objects(gh, session):
     n = gh.add_issue(REPO, labels=["lgtm"])
     session.get_issue_labels("org", "repo", n).append({"name": "mutated"})
