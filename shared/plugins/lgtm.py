@@ -11,8 +11,8 @@ push whose new head has the same tree (a squash, or a rebase that changes nothin
 Fewer requests than Prow, same outcome:
 - the collaborator check is made only when its answer matters (not for the author, not when OWNERS decide);
 - the issue that the assignment returns, or the PR read for its base branch, tells the labels;
-- OWNERS are read by shared/owners (one tree request, content-addressed blobs) only as far as needed to
-  find the actor, and only when `skip_collaborators` applies;
+- OWNERS are read by shared/owners (one tree request, then every OWNERS file on the changed paths in one
+  GraphQL request, content-addressed so never again), and only when `skip_collaborators` applies;
 - a push reads nothing when the event's PR has no `lgtm` label (Prow reads the labels on every push).
 Re-requesting reviews after removal (store_tree_hash) leaves out the PR's author, whom GitHub refuses.
 """
@@ -280,5 +280,6 @@ def _in_owners(ctx: PluginContext, change: _Change) -> bool:
     owners = load_repo_owners(gh, change.org, change.repo, base_ref, plugins=ctx.plugin_config,
                               prow=getattr(ctx.config, "prow", None))
     actor = norm_login(change.actor)
-    return any(actor in owners.approvers_for(path) or actor in owners.reviewers_for(path)
-               for path in (f["filename"] for f in gh.list_pull_files(change.org, change.repo, change.number)))
+    paths = [f["filename"] for f in gh.list_pull_files(change.org, change.repo, change.number)]
+    owners.prefetch(paths)  # every OWNERS file on those paths in one request, rather than one each
+    return any(actor in owners.approvers_for(path) or actor in owners.reviewers_for(path) for path in paths)
