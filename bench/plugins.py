@@ -130,3 +130,14 @@ def metal3_pr_opened(conn: str) -> dict:
                                                 head_sha=pull.head_sha, base_sha=gh.branch_sha(repo, "main"))
             out[case] = _measure(app, gh, "pull_request", event)
         return {"PR opened (metal3 plugins)": {**out, "prow": PROW["PR opened (metal3 plugins)"]}}
+
+
+def lines(results: dict) -> list[str]:
+    out = []
+    for name, r in results.items():
+        cold, warm = r["cold"], r["warm"]
+        out.append(f"{name}: cold {cold['total']} requests ({cold['rest']} REST + {cold['graphql']} GraphQL, "
+                   f"{cold['rate_limited']} counted, {cold['writes']} writes); warm {warm['total']} "
+                   f"({warm['rate_limited']} counted, {warm['revalidations_304']} 304s, {warm['writes']} writes); "
+                   f"Prow {r['prow']} without a cache")
+    return out
