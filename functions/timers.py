@@ -40,3 +40,11 @@ def sinker(timer: func.TimerRequest) -> None:
     """Prow's sinker: old job records and pods removed (a bounded amount per run)."""
     from shared.sinker import run_sinker
     run_sinker()
+
+
+@bp.function_name("status_reconciler")
+@bp.timer_trigger(arg_name="timer", schedule="15 * * * * *", use_monitor=True)
+def status_reconciler(timer: func.TimerRequest) -> None:
+    """Prow's status-reconciler: after a job config change, newly required jobs start and removed contexts retire."""
+    from shared.status_reconciler import run_status_reconciler
+    run_status_reconciler()

@@ -19,6 +19,7 @@ PROWJOBS_QUEUE = "prowjobs"
 WEBHOOKS_CONTAINER = "webhooks"
 PROWJOBS_TABLE = "prowjobs"
 DELIVERIES_TABLE = "deliveries"   # one record per webhook delivery: dispatch's dedupe (shared/ledger.py)
+STATUS_RECONCILER_TABLE = "statusreconciler"   # the last reconciled job config and progress (shared/status_reconciler.py)
 WEB_CONTAINER = "$web"
 
 SETTING = "PROW_STORAGE"

@@ -51,7 +51,7 @@ def test_reconcile_is_indexed_as_a_timer_every_30_seconds():
     assert not trigger.get("runOnStartup")
 
 
-def test_horologium_and_sinker_are_indexed_as_timers_every_minute():
+def test_horologium_sinker_and_status_reconciler_are_indexed_as_timers_every_minute():
     result = index(ROOT)
     assert result.returncode == 0, result.stderr
     functions = {f["name"]: f for f in json.loads(result.stdout)}
@@ -59,6 +59,9 @@ def test_horologium_and_sinker_are_indexed_as_timers_every_minute():
                                                     "schedule": "0 * * * * *", "useMonitor": True}]
     assert functions["sinker"]["bindings"] == [{"direction": "IN", "type": "timerTrigger", "name": "timer",
                                                 "schedule": "30 * * * * *", "useMonitor": True}]
+    assert functions["status_reconciler"]["bindings"] == [{"direction": "IN", "type": "timerTrigger",
+                                                           "name": "timer", "schedule": "15 * * * * *",
+                                                           "useMonitor": True}]
 
 
 def test_indexing_catches_a_signature_mistake(tmp_path):

@@ -484,6 +484,10 @@ class EventSession:
     def get_pull(self, org: str, repo: str, number: int) -> dict:
         return self._read(f"{_repo_path(org, repo)}/pulls/{int(number)}")
 
+    def list_open_pulls(self, org: str, repo: str) -> list[dict]:
+        """Every open pull request of a repository (all pages)."""
+        return self._list(f"{_repo_path(org, repo)}/pulls", {"state": "open", "per_page": 100})
+
     def list_pull_files(self, org: str, repo: str, number: int) -> list[dict]:
         """The PR's changed files (GitHub lists at most 3,000)."""
         return self._list(f"{_repo_path(org, repo)}/pulls/{int(number)}/files")

@@ -28,6 +28,13 @@ def test_issue_and_pull(gh, session):
         session.get_pull("org", "repo", i)
 
 
+def test_list_open_pulls_lists_every_page_and_no_closed_pull(gh, session):
+    numbers = [gh.add_pull(REPO, author="bob") for _ in range(105)]
+    closed = gh.add_pull(REPO, author="bob", state="closed")
+    listed = [p["number"] for p in session.list_open_pulls("org", "repo")]
+    assert sorted(listed) == numbers and closed not in listed
+
+
 def test_pull_files_commits_and_reviews(gh, session):
     n = gh.add_pull(REPO, author="bob", files=["a.go", {"filename": "b.go", "status": "added"}],
                     commits=["c1" * 20, "c2" * 20])
