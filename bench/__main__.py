@@ -1,6 +1,6 @@
 """`make bench`: the figures of the foundation and dispatch issues, each against a baseline measured in the same run.
 
-    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,tide,trigger,reconcile]
+    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile]
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
     p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
     p.add_argument("--events", type=int, default=300, help="deliveries for the dispatch throughput figure")
-    p.add_argument("--only", default="import,request,first,config,help,dispatch,tide,trigger,reconcile")
+    p.add_argument("--only", default="import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,dashboard")
     args = p.parse_args(argv)
     only = set(args.only.split(","))
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
                      f"{fmt_ms(r['azure.functions']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.5x)")
 
     azurite = None
-    if only & {"request", "first", "help", "dispatch"}:
+    if only & {"request", "first", "help", "dispatch", "plugins"}:
         from tests import azurite as azurite_mod
         azurite = azurite_mod.start()
     try:
@@ -73,6 +73,13 @@ def main(argv=None) -> int:
                          f"(median {fmt_ms(r['dispatch']['median'])}, p99 {fmt_ms(r['dispatch']['p99'])}), "
                          f"{r['github_requests']} GitHub requests; floor (blob read + dedupe insert + update) "
                          f"{r['floor_events_per_second']:.0f} events/s: ratio {r['ratio_median']:.2f}x")
+        if "plugins" in only:
+            from bench import plugins as plugins_bench
+            r = {}
+            for figure in (plugins_bench.simple_commands, plugins_bench.approve, plugins_bench.metal3_pr_opened):
+                r.update(figure(azurite.connection_string))
+            results["plugin_requests"] = r
+            lines += plugins_bench.lines(r)
     finally:
         if azurite is not None:
             azurite.stop()
@@ -95,6 +102,20 @@ def main(argv=None) -> int:
         results["trigger"] = r
         lines += trigger_bench.lines(r)
 
+    if "dashboard" in only:
+        from bench import dashboard as dashboard_bench
+        from tests import azurite as azurite_mod
+        web_storage = azurite_mod.start()
+        try:
+            r = dashboard_bench.first_screen(web_storage.connection_string, web_storage.blob_port,
+                                             runs=max(3, args.runs // 2))
+        finally:
+            web_storage.stop()
+        results["dashboard_first_screen"] = r
+        lines.append(f"dashboard Jobs page with {r['jobs']} jobs ({r['hours']} hour shards): first screen "
+                     f"{fmt_ms(r['first_screen']['median'])} (in-page {fmt_ms(r['first_screen_in_page']['median'])}) "
+                     f"vs an empty page {fmt_ms(r['empty_page']['median'])}: ratio {r['ratio']['median']:.2f}x "
+                     f"(target < 1 s); publishing the indexes took {r['publish_seconds']:.1f} s")
     if "config" in only:
         r = config_bench.corpus_load(max(3, args.runs // 3))
         results["config_load"] = r

@@ -22,7 +22,11 @@ One tick:
    `status.url` is recomputed on every pending sync (shared/jobs/joburl.py).
 5. Report every job whose reported state differs from its state (shared/reporting.py); a failed
    report is left as it is and tried again next tick. A complete job leaves the `unreported`
-   index once its final state is reported (or it is not a job that reports).
+   index once its final state is reported (or it is not a job that reports). The jobs of one pull
+   request (or, without one, one commit) are reported under its report lease
+   (shared/jobs/reportlock.py: Prow's per-PR lock, in Table storage), each re-read after the
+   lease is taken, so two ticks at once post each status once and leave one failure comment; a
+   tick that finds the lease held leaves those reports to the next tick.
 
 Seams for the other parts of the tick (each called at one place, with the jobs as stored):
 `on_complete(job, pod)` after a job became complete here (finished.json for lost pods: issue 6),
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping
@@ -41,6 +46,7 @@ from shared.jobs.joburl import job_url
 from shared.jobs.limits import ConcurrencySlots, QueueUndefined, limits_for
 from shared.jobs.model import (ABORTED, BUILD_ID_LABEL, CREATED_BY_PROW, ERROR, FAILURE, KUBERNETES_AGENT,
                                PENDING, PRESUBMIT, SUCCESS, TRIGGERED, ProwJob, utc_now)
+from shared.jobs.reportlock import LeaseLost, ReportLease, lease_target
 from shared.jobs.store import JobStore
 from shared.kube.clusters import ClusterUnavailable, KubeError, PodExists, PodRejected, UnknownCluster
 from shared.kube.pods import PodSpecMissing, pod_for_job
@@ -115,6 +121,7 @@ class TickResult:
     requeued: list[str] = field(default_factory=list)
     reported: list[str] = field(default_factory=list)
     report_failures: list[str] = field(default_factory=list)
+    report_deferred: list[str] = field(default_factory=list)     # another tick held their report lease
     skipped_clusters: list[str] = field(default_factory=list)
 
 
@@ -396,8 +403,9 @@ class Reconciler:
     def _report(self, jobs: list[ProwJob], result: TickResult) -> None:
         config = self.reporter_config()
         reporter = GitHubReporter(config)
+        owner = uuid.uuid4().hex              # this tick, as the holder of report leases
         seen: set[str] = set()
-        by_repo: dict[tuple[str, str], list[ProwJob]] = {}
+        by_repo: dict[tuple[str, str], dict[str, list[ProwJob]]] = {}
         for job in jobs:
             if job.name in seen:
                 continue
@@ -407,26 +415,57 @@ class Reconciler:
                     self.store.mark_reported(job)
                 continue
             refs = job.refs or {}
-            by_repo.setdefault((refs.get("org", ""), refs.get("repo", "")), []).append(job)
-        for (org, repo), pending in by_repo.items():
+            targets = by_repo.setdefault((refs.get("org", ""), refs.get("repo", "")), {})
+            targets.setdefault(lease_target(refs), []).append(job)
+        for (org, repo), targets in by_repo.items():
             try:
                 session = self.github(org, repo)
             except Exception as exc:     # noqa: BLE001 - e.g. no credentials: reported once they exist
+                pending = [j.name for group in targets.values() for j in group]
                 log.warning("reconcile: no GitHub session for %s/%s (%s); %d reports wait", org, repo, exc,
                             len(pending))
-                result.report_failures.extend(j.name for j in pending)
+                result.report_failures.extend(pending)
                 continue
             with session as gh:
-                for job in sorted(pending, key=lambda j: j.created):
-                    try:
-                        reporter.report(gh, job)
-                    except Exception as exc:     # noqa: BLE001 - any failure: the next tick tries again
-                        log.warning("reconcile: report of %s (%s) %s failed; retried next tick: %s",
-                                    job.name, job.job, job.state, exc)
-                        result.report_failures.append(job.name)
-                        continue
-                    self._remember_report(job)
-                    result.reported.append(job.name)
+                for target, pending in targets.items():
+                    self._report_target(gh, reporter, config, ReportLease(self.store, target, owner=owner,
+                                                                          clock=self.clock), pending, result)
+
+    def _report_target(self, gh: Any, reporter: GitHubReporter, config: ReporterConfig, lease: ReportLease,
+                       pending: list[ProwJob], result: TickResult) -> None:
+        """Report the jobs of one pull request (or commit) under its lease, as they are stored now:
+        a tick that reported them while this one waited for the lease leaves nothing to do."""
+        try:
+            acquired = lease.acquire()
+        except Exception as exc:         # noqa: BLE001 - storage trouble: the next tick tries again
+            log.warning("reconcile: report lease of %s not taken (%s); retried next tick", lease.target, exc)
+            result.report_failures.extend(j.name for j in pending)
+            return
+        if not acquired:
+            result.report_deferred.extend(j.name for j in pending)
+            return
+        try:
+            for job in sorted(pending, key=lambda j: j.created):
+                current = self.store.find(job.name)
+                if current is None or not needs_report(current, config):
+                    if current is not None and current.complete:
+                        self.store.mark_reported(current)
+                    continue
+                try:
+                    reporter.report(gh, current, before_write=lease.renew)
+                except LeaseLost as exc:
+                    log.warning("reconcile: %s; its reports are left to the tick that holds it", exc)
+                    result.report_deferred.extend(j.name for j in pending if j.name not in result.reported)
+                    return
+                except Exception as exc:     # noqa: BLE001 - any failure: the next tick tries again
+                    log.warning("reconcile: report of %s (%s) %s failed; retried next tick: %s",
+                                current.name, current.job, current.state, exc)
+                    result.report_failures.append(current.name)
+                    continue
+                self._remember_report(current)
+                result.reported.append(current.name)
+        finally:
+            lease.release()
 
     def _remember_report(self, job: ProwJob) -> None:
         state = job.state
@@ -451,8 +490,10 @@ _default_lock = threading.Lock()
 
 def default_reconciler() -> Reconciler:
     from shared.config.source import get_config
+    from shared.dashboard.index import publish_changed
     from shared.jobs.queue import JobQueue
     from shared.launcher import default_launcher
+    from shared.artifacts.fallback import default_recorder
     from shared.storage import default_clients
 
     def github(org: str, repo: str):
@@ -467,7 +508,8 @@ def default_reconciler() -> Reconciler:
             _default = Reconciler(
                 store=launcher.store, launcher=launcher, plank=lambda: get_config().prow.raw.get("plank"),
                 reporter_config=lambda: ReporterConfig.from_prow(get_config().prow.raw), github=github,
-                requeue=lambda job_id, delay: queue.enqueue(job_id, delay=delay))
+                requeue=lambda job_id, delay: queue.enqueue(job_id, delay=delay),
+                on_changed=publish_changed, on_complete=default_recorder(launcher.clusters))
         return _default
 
 

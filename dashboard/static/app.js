@@ -37,7 +37,7 @@ function show(...nodes) {
   m.replaceChildren(...nodes.flat(Infinity).filter(Boolean));
 }
 
-function ready(page) { document.body.dataset.ready = page; }
+function ready(page) { document.body.dataset.readyAt = Math.round(performance.now()); document.body.dataset.ready = page; }
 
 async function fetchJSON(url, { optional = false } = {}) {
   const resp = await fetch(url, { cache: "no-cache" });

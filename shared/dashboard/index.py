@@ -238,9 +238,20 @@ def publish_job(job: ProwJob, *, index: DashboardIndex | None = None) -> None:
 
     Idempotent (a repeated call writes nothing); raises IndexConflict or a storage error when the
     write could not be made, so the caller can retry on its next run."""
+    (index or _default_index_for_now()).publish_jobs([job])
+
+
+def publish_changed(jobs: list[ProwJob]) -> None:
+    """The reconciler's `on_changed` seam: publish the jobs a tick changed. A failed write is logged
+    and does not stop the tick's reporting; the job's next state change publishes it again."""
+    try:
+        _default_index_for_now().publish_jobs(jobs)
+    except Exception:
+        log.exception("dashboard: publishing %d changed jobs failed", len(jobs))
+
+
+def _default_index_for_now() -> DashboardIndex:
     global _default_index
-    if index is None:
-        if _default_index is None or _default_index.clients is not default_clients():
-            _default_index = DashboardIndex()
-        index = _default_index
-    index.publish_jobs([job])
+    if _default_index is None or _default_index.clients is not default_clients():
+        _default_index = DashboardIndex()
+    return _default_index
