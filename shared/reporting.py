@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from shared.github.errors import NotFound, ValidationFailed
 from shared.github.statuses import description_with_base_sha
@@ -168,8 +168,11 @@ class GitHubReporter:
     def __init__(self, config: ReporterConfig):
         self.config = config
 
-    def report(self, gh: Any, job: ProwJob) -> None:
-        """Post the status (and the comment); raises on a GitHub failure so the caller retries later."""
+    def report(self, gh: Any, job: ProwJob, *, before_write: Callable[[], None] = lambda: None) -> None:
+        """Post the status (and the comment); raises on a GitHub failure so the caller retries later.
+
+        `before_write` runs before every GitHub write: the caller's report lease is renewed there
+        (shared/jobs/reportlock.py), and raises to stop a report whose lease was taken over."""
         if not should_report(job, self.config):
             return
         refs = job.refs
@@ -177,6 +180,7 @@ class GitHubReporter:
         if len(refs.get("pulls") or []) > 1:
             return
         status = status_for(job)
+        before_write()
         try:
             gh.create_status(org, repo, status["sha"], state=status["state"], context=status["context"],
                              description=status["description"], target_url=status["target_url"] or None)
@@ -193,9 +197,11 @@ class GitHubReporter:
         deletes, entries, update_id = plan_comment(job, gh.list_issue_comments(org, repo, number),
                                                    _bot_checker(gh.bot_login()))
         for comment_id in deletes:
+            before_write()
             gh.delete_comment(org, repo, comment_id)
         if entries:
             body = comment_body(job, entries, self.config.template_for(org, repo))
+            before_write()
             if update_id:
                 gh.edit_comment(org, repo, update_id, body)
             else:

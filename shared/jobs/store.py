@@ -23,6 +23,8 @@ newest first; names are percent-escaped where Table keys forbid `/ \\ # ?`):
                                                       the reconciler has not yet handed to its
                                                       reporters (written by `save` before the
                                                       record completes; removed by `mark_reported`)
+    reportlock                 <org>/<repo>#<n>       a reconcile tick's lease on reporting one PR's
+                                                      jobs: Owner, Expires (shared/jobs/reportlock.py)
 
 Queries (none scans; each is one partition, then point reads of the records):
 
