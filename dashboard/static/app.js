@@ -229,7 +229,8 @@ async function jobsPage() {
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
-  scheduleRender();
+  clearTimeout(pendingRender); pendingRender = null;
+  jobs.sort(newestFirst); fillOptions(); render();
   document.body.dataset.loaded = "all";
 }
 

@@ -132,8 +132,9 @@ def prepare_storage(clients: StorageClients, *, site_origin: str) -> None:
                                                   exposed_headers=["ETag", "Content-Length"], max_age_in_seconds=3600)])
 
 
-def publish(clients: StorageClients, jobs: list[ProwJob], *, batch: int = 5000) -> None:
-    index = DashboardIndex(clients, now=lambda: NOW)
+def publish(clients: StorageClients, jobs: list[ProwJob], *, batch: int = 5000,
+            container: str = WEB_CONTAINER) -> None:
+    index = DashboardIndex(clients, container=container, now=lambda: NOW)
     for start in range(0, len(jobs), batch):
         index.publish_jobs(jobs[start:start + batch])
 
@@ -141,8 +142,8 @@ def publish(clients: StorageClients, jobs: list[ProwJob], *, batch: int = 5000) 
 class StaticSite:
     """Serves `$web` as the static website does: `/` → index.html, a missing path → 404.html with 404."""
 
-    def __init__(self, clients: StorageClients):
-        container = clients.blob().get_container_client(WEB_CONTAINER)
+    def __init__(self, clients: StorageClients, container_name: str = WEB_CONTAINER):
+        container = clients.blob().get_container_client(container_name)
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):

@@ -42,7 +42,8 @@ PLUGIN_HELP = {"AllRepos": ["metal3-io/baremetal-operator"],
 @pytest.fixture(scope="module")
 def site(azurite):
     clients = harness.clients_for(azurite.connection_string)
-    server = harness.StaticSite(clients)
+    web_name = f"web{random.getrandbits(48):012x}"     # this module's own "$web": other tests write $web
+    server = harness.StaticSite(clients, web_name)
     harness.prepare_storage(clients, site_origin=server.url)
     rng = random.Random(3)
     jobs = harness.make_jobs(300)
@@ -53,12 +54,12 @@ def site(azurite):
                for k, (state, name, sha) in enumerate([("success", "gomod", "1" * 40), ("success", "unit", "2" * 40),
                                                        ("pending", "gomod", "2" * 40)])]
     all_jobs = jobs + [failing] + pr_runs
-    harness.publish(clients, all_jobs)
+    harness.publish(clients, all_jobs, container=web_name)
     harness.upload_artifacts(clients, failing)
     blob = clients.blob()
     harness.publish_site_for(clients, f"http://127.0.0.1:{azurite.blob_port}/{harness.storage_account()}",
-                             plugin_help=PLUGIN_HELP)
-    web = blob.get_container_client("$web")
+                             plugin_help=PLUGIN_HELP, container=web_name)
+    web = blob.get_container_client(web_name)
     web.upload_blob("data/tide.json", json.dumps(TIDE), overwrite=True)
     web.upload_blob("data/tide-history.json", json.dumps(TIDE_HISTORY), overwrite=True)
     yield {"url": server.url, "jobs": all_jobs, "failing": failing, "pr_runs": pr_runs}
