@@ -267,8 +267,8 @@ class Reconciler:
                 current.status["url"] = job_url(current, plank) or current.status.get("url", "")
 
         after = self._change(job, finish)
-        if after.complete and after.state == state and self.on_complete is not None:
-            self.on_complete(after, pod)
+        if after.complete and after.state == state:
+            self._completed(after, pod)
         log.info("reconcile: %s (%s) %s -> %s: %s", job.name, job.job, job.state, after.state, after.description)
         return after
 
@@ -277,9 +277,20 @@ class Reconciler:
             self._delete_pod(job)
         now = self.clock()
         after = self._change(job, lambda current: current.complete_abort(now=now))
-        if after.complete and self.on_complete is not None:
-            self.on_complete(after, pod)
+        if after.complete:
+            self._completed(after, pod)
         return after
+
+    def _completed(self, job: ProwJob, pod: dict | None) -> None:
+        """The `on_complete` seam; its failure (e.g. the artifact container missing) is logged and the
+        tick goes on, so the job's state is still reported and the other jobs still synced."""
+        if self.on_complete is None:
+            return
+        try:
+            self.on_complete(job, pod)
+        except Exception as exc:         # noqa: BLE001 - the job is complete either way
+            log.warning("reconcile: %s (%s) completed, but on_complete failed: %s: %s", job.name, job.job,
+                        type(exc).__name__, exc)
 
     def _sync_triggered(self, job: ProwJob, pod: dict | None, plank: Mapping[str, Any],
                         result: TickResult) -> ProwJob | None:

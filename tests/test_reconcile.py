@@ -5,7 +5,6 @@ and runs ticks, and reads the outcome where a user would see it: job states, pod
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from shared.reporting import COMMENT_TAG, ReporterConfig
 from shared.storage import default_clients
 from tests.fakes.github import FakeGitHub
 from tests.fakes.kube import FakeKube, write_kubeconfig
+from tests.together import at_once
 
 REPO = "org/repo"
 
@@ -321,19 +321,7 @@ def test_two_ticks_at_once_converge(env):
     env.kube.succeed(jobs[1])
     env.kube.fail_pod(jobs[2])
     env.kube.set_phase(jobs[3], "Failed", reason="Evicted")
-    errors = []
-
-    def tick():
-        try:
-            env.tick()
-        except Exception as exc:          # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=tick) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = at_once(env.tick, env.tick)
     env.tick()
     assert errors == []
     assert [env.state(j) for j in jobs] == [PENDING, SUCCESS, FAILURE, PENDING]
@@ -344,26 +332,6 @@ def test_two_ticks_at_once_converge(env):
     assert env.statuses("j1")[-1].state == "success" and env.statuses("j2")[-1].state == "failure"
     assert len(env.report_comments()) == 1
     assert [s.state for s in env.statuses("j2")] == ["failure"]        # posted once, by one tick
-
-
-def _ticks_at_once(reconcilers: list[Reconciler]) -> list[Exception]:
-    """Run one tick of each reconciler in its own thread, all released together by a barrier."""
-    barrier = threading.Barrier(len(reconcilers))
-    errors: list[Exception] = []
-
-    def tick(reconciler: Reconciler) -> None:
-        try:
-            barrier.wait()
-            reconciler.run()
-        except Exception as exc:          # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=tick, args=(r,)) for r in reconcilers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def test_two_instances_reporting_one_failure_at_once_leave_exactly_one_comment(env):
@@ -384,7 +352,7 @@ def test_two_instances_reporting_one_failure_at_once_leave_exactly_one_comment(e
         env.launch(job)
         env.reconciler.run()                     # pending reported: only the failure is left to race
         env.kube.fail_pod(job)
-        assert _ticks_at_once([env.reconciler, other]) == []
+        assert at_once(env.reconciler.run, other.run) == []
         env.reconciler.run()
         comments = [c for c in env.gh.comments(REPO, pull) if COMMENT_TAG in c.body]
         assert len(comments) == 1, f"PR #{pull}: {len(comments)} failure comments"
@@ -417,3 +385,18 @@ def test_a_report_lease_held_by_another_tick_defers_until_it_lapses(env):
     env.tick()
     assert [s.state for s in env.statuses("unit")] == ["failure"] and len(env.report_comments()) == 1
     assert env.store.unreported() == []
+
+
+def test_a_failing_on_complete_does_not_stop_the_tick_or_its_reports(env):
+    def broken(job, pod):
+        raise RuntimeError("artifact container missing")
+
+    env.reconciler.on_complete = broken
+    first, second = env.job("unit"), env.job("lint")
+    for job in (first, second):
+        env.launch(job)
+        env.kube.fail_pod(job)
+    env.tick()
+    assert env.state(first) == env.state(second) == FAILURE
+    assert env.statuses("unit")[-1].state == env.statuses("lint")[-1].state == "failure"
+    assert len(env.report_comments()) == 1
