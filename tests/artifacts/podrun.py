@@ -38,10 +38,13 @@ def container_sas(container: str, lifetime: timedelta) -> str:
                                   expiry=datetime.now(timezone.utc) + lifetime)
 
 
+def sas_decorator(azurite) -> Decorator:
+    return Decorator(StorageAccess(account_url=blob_url(azurite), mode="sas", sas_for=container_sas))
+
+
 class PodRun:
-    def __init__(self, azurite, job, tmp: Path):
-        access = StorageAccess(account_url=blob_url(azurite), mode="sas", sas_for=container_sas)
-        self.pod = pod_for_job(job, decorate=Decorator(access))
+    def __init__(self, azurite, job, tmp: Path, *, pod: dict | None = None):
+        self.pod = pod or pod_for_job(job, decorate=sas_decorator(azurite))
         self.logs = tmp / "logs"
         (self.logs / "artifacts").mkdir(parents=True)
         self.containers = {c["name"]: c for c in self.pod["spec"]["initContainers"] + self.pod["spec"]["containers"]}

@@ -15,6 +15,7 @@ import pytest
 
 from tests.artifacts.podrun import PodRun, terminate
 from tests.artifacts.test_decorate import BASE, HEAD, gomod_job, metal3  # noqa: F401  (fixture)
+from tests.test_reconcile import env  # noqa: F401  (fixture)
 
 MERGED = "c" * 40
 
@@ -156,3 +157,40 @@ def test_a_200_mb_log_is_streamed_not_loaded(pod):
         assert peak_mb < 120, f"the sidecar peaked at {peak_mb:.0f} MB for a 200 MB log"
     finally:
         blob.delete_blob()                          # Azurite keeps blobs in memory
+
+
+def test_the_whole_story_launch_pod_uploads_and_reconcile(azurite, metal3, env, tmp_path):  # noqa: F811
+    """A decorated metal3 presubmit launched onto the fake cluster; its pod's own uploaders run
+    with the env the launcher gave them; the pod ends; reconcile adds prowjob.json and podinfo.json
+    and leaves the sidecar's finished.json."""
+    from shared.artifacts.fallback import RunRecorder
+    from tests.artifacts.podrun import sas_decorator
+
+    env.launcher.decorate = sas_decorator(azurite)
+    job = gomod_job(metal3)
+    job.status.pop("build_id")
+    job_id = env.store.create(job).name
+    env.launch(job_id)
+    build = env.store.get(job_id).build_id
+    [created] = [p for p in env.kube.pods() if p["metadata"]["name"] == job_id]
+    run = PodRun(azurite, None, tmp_path, pod=created)
+    env.reconciler.on_complete = RunRecorder(stores=lambda name: run.store, clusters=env.launcher.clusters)
+    where = f"pr-logs/pull/metal3-io_baremetal-operator/2345/gomod/{build}"
+
+    run.cloned(clone_ok())
+    run_ok(run.run("initupload"))
+    env.kube.run(job_id)
+    run.test_ran(2, "go: updates to go.mod needed\n")
+    run_ok(run.run("sidecar"))
+    env.kube.fail_pod(job_id, exit_code=2)
+    env.tick()
+
+    assert env.state(job_id) == "failure"
+    assert run.store.names(where) == sorted(f"{where}/{name}" for name in (
+        "started.json", "clone-log.txt", "clone-records.json", "build-log.txt", "finished.json",
+        "sidecar-logs.json", "prowjob.json", "podinfo.json"))
+    finished = run.store.read_json(f"{where}/finished.json")
+    assert (finished["passed"], finished["result"], "metadata" in finished) == (False, "FAILURE", False)
+    prowjob = json.loads(run.store.read(f"{where}/prowjob.json"))
+    assert prowjob["status"]["state"] == "failure" and prowjob["status"]["build_id"] == build
+    assert run.store.read_json(f"{where}/started.json")["repo-commit"] == MERGED
