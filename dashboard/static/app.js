@@ -190,7 +190,7 @@ async function jobsPage() {
       h("td", { class: "job" }, viewHref(j) ? h("a", { href: viewHref(j) }, j.job) : j.job,
         " ", h("a", { class: "muted", href: historyHref(j), title: "job history" }, "history")),
       h("td", { "data-label": "started" }, fmtTime(j.started)),
-      h("td", { "data-label": "duration", class: "num" }, fmtDuration(duration(j)))));
+      h("td", { "data-label": duration(j) === null ? null : "duration", class: "num" }, fmtDuration(duration(j)))));
     tbody.replaceChildren(...rows);
     moreButton.hidden = matching.length <= shown;
     status.textContent = loaded < hours.length
@@ -212,7 +212,12 @@ async function jobsPage() {
     moreButton, h("p", { class: "notice" }, STATIC_LIMITS));
   if (!hours.length) { status.textContent = "No jobs have been published yet."; ready("jobs"); return; }
 
-  // First screen: the newest hours until enough jobs are there, then the rest in the background.
+  // First screen: the newest hours that hold enough jobs (by the manifest's counts), fetched at
+  // once; then the rest in the background.
+  let first = 0, counted = 0;
+  while (first < hours.length && counted < FIRST_SCREEN) counted += hours[first++][1].count || 0;
+  (await Promise.all(hours.slice(0, first).map(loadShard))).forEach(shard => { if (shard) add(shard); });
+  loaded = first;
   while (loaded < hours.length && jobs.length < FIRST_SCREEN) {
     const shard = await loadShard(hours[loaded++]);
     if (shard) add(shard);

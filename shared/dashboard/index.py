@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
-from shared.jobs.model import ProwJob, format_time, utc_now
+from shared.jobs.model import DEFAULT_CLUSTER, KUBERNETES_AGENT, ProwJob, format_time, utc_now
 from shared.storage import WEB_CONTAINER, StorageClients, default_clients
 
 log = logging.getLogger("prow.dashboard")
@@ -53,13 +53,16 @@ def summary(job: ProwJob) -> dict[str, Any]:
     refs = job.primary_refs or {}
     pulls = [{k: p[k] for k in ("number", "author", "sha", "title") if k in p}
              for p in (refs.get("pulls") or [])]
+    view = view_path(job)
     out = {"id": job.name, "job": job.job, "type": job.type, "state": job.state,
            "created": job.created, "started": job.status.get("startTime", ""),
-           "pending": job.status.get("pendingTime", ""), "finished": job.status.get("completionTime", ""),
-           "build_id": job.build_id, "url": job.status.get("url", ""), "view": view_path(job),
-           "description": job.description, "cluster": job.cluster, "agent": job.agent,
+           "finished": job.status.get("completionTime", ""), "build_id": job.build_id,
+           "view": view, "url": "" if view else job.status.get("url", ""),   # the site links to /view/<view>
+           "description": job.description,
+           "cluster": "" if job.cluster == DEFAULT_CLUSTER else job.cluster,
+           "agent": "" if job.agent == KUBERNETES_AGENT else job.agent,
            "org": refs.get("org", ""), "repo": refs.get("repo", ""), "base_ref": refs.get("base_ref", ""),
-           "base_sha": refs.get("base_sha", ""), "pulls": pulls}
+           "base_sha": "" if pulls else refs.get("base_sha", ""), "pulls": pulls}
     return {k: v for k, v in out.items() if v not in ("", None, [])}
 
 

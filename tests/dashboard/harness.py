@@ -132,7 +132,7 @@ def prepare_storage(clients: StorageClients, *, site_origin: str) -> None:
                                                   exposed_headers=["ETag", "Content-Length"], max_age_in_seconds=3600)])
 
 
-def publish(clients: StorageClients, jobs: list[ProwJob], *, batch: int = 5000,
+def publish(clients: StorageClients, jobs: list[ProwJob], *, batch: int = 25_000,
             container: str = WEB_CONTAINER) -> None:
     index = DashboardIndex(clients, container=container, now=lambda: NOW)
     for start in range(0, len(jobs), batch):

@@ -90,9 +90,9 @@ def open_page(page, url: str, ready: str):
     page.wait_for_selector(f"body[data-ready='{ready}']", state="attached", timeout=15_000)
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_jobs_page_lists_the_jobs_with_counts_per_state_and_filters(site, page):
@@ -107,7 +107,7 @@ def test_jobs_page_lists_the_jobs_with_counts_per_state_and_filters(site, page):
              for el in page.query_selector_all("#state-counts .count")}
     assert shown == expected
     assert page.locator("tbody tr").count() == len(site["jobs"])
-    shot(page, "jobs")
+    shot(page, "jobs", full_page=False)
 
     failing = site["failing"]
     link = page.locator(f"tr[data-id='{failing.name}'] td.job a").first
@@ -215,5 +215,5 @@ def test_jobs_page_fits_a_phone(site, browser):
     open_page(page, site["url"] + "/", "jobs")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
-    shot(page, "jobs-phone")
+    shot(page, "jobs-phone", full_page=False)
     context.close()
