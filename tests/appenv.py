@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,40 @@ def prow(webhook_queue, app_functions, call_http, tmp_path, monkeypatch):
         host = FunctionsHost(app_functions, webhook_queue)
         yield ProwApp(gh=gh, host=host, call_http=call_http, config_dir=config_dir,
                       connection_string=webhook_queue)
+
+
+def empty_job_storage():
+    """An empty `prowjobs` queue, the job Table, and no global slots held (plank's global limit is
+    shared by every test). Returns (JobStore, JobQueue)."""
+    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+    from shared.jobs.queue import JobQueue
+    from shared.jobs.store import LIMITS, JobStore
+    from shared.storage import default_clients
+
+    clients = default_clients()
+    queue = JobQueue(clients)
+    try:
+        queue.client().create_queue()
+    except ResourceExistsError:
+        queue.client().clear_messages()
+    store = JobStore(clients)
+    store.ensure_table()
+    try:
+        store.table().delete_entity(LIMITS, "global")
+    except ResourceNotFoundError:
+        pass
+    return store, queue
+
+
+@contextmanager
+def build_cluster(tmp_path: Path, monkeypatch):
+    """`empty_job_storage()` and a fake Kubernetes API as the `default` cluster of PROW_KUBECONFIG
+    (launch retries after 1 s): what job-starting stories need. Yields the FakeKube."""
+    from shared import launcher
+    from tests.fakes.kube import FakeKube, write_kubeconfig
+
+    empty_job_storage()
+    with FakeKube(token="k") as kube:
+        monkeypatch.setenv("PROW_KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", {"default": kube})))
+        monkeypatch.setattr(launcher.default_launcher(), "wait_seconds", 1)
+        yield kube

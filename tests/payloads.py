@@ -136,3 +136,27 @@ def pull_request_review_comment(full_name: str, number: int, body: str, *, comme
                "author_association": "MEMBER", "line": 1, "side": "RIGHT"}
     return {"action": action, "comment": comment, "pull_request": pr, "repository": repository(full_name),
             "sender": _sender(commenter)}
+
+
+def push(full_name: str, *, ref: str = "refs/heads/main", after: str = "b" * 40, before: str = "a" * 40,
+         commits: list[dict] | None = None, pusher: str = "pusher", created: bool = False,
+         deleted: bool = False) -> dict:
+    """`push`: `commits` are {"added", "removed", "modified"} dicts (ids filled in); `compare` as
+    GitHub writes it (a `before...after` range, or the ref's name for a created ref)."""
+    owner = full_name.split("/", 1)[0]
+    listed = []
+    for n, commit in enumerate(commits or []):
+        sha = commit.get("id") or f"{n + 1:040x}"
+        listed.append({"id": sha, "tree_id": "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "distinct": True,
+                       "message": commit.get("message", f"commit {n + 1}"), "timestamp": "2026-08-01T12:00:00Z",
+                       "url": f"{WEB}/{full_name}/commit/{sha}",
+                       "author": {"name": pusher, "email": f"{pusher}@example.com", "username": pusher},
+                       "committer": {"name": pusher, "email": f"{pusher}@example.com", "username": pusher},
+                       "added": list(commit.get("added", [])), "removed": list(commit.get("removed", [])),
+                       "modified": list(commit.get("modified", []))})
+    name = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    compare = f"{WEB}/{full_name}/compare/{name if created else f'{before[:12]}...{after[:12]}'}"
+    return {"ref": ref, "before": before, "after": after, "created": created, "deleted": deleted, "forced": False,
+            "base_ref": None, "compare": compare, "commits": listed, "head_commit": listed[-1] if listed else None,
+            "repository": repository(full_name), "pusher": {"name": pusher, "email": f"{pusher}@example.com"},
+            "organization": {**user(owner, type="Organization")}, "sender": _sender(pusher)}

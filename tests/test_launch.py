@@ -10,8 +10,8 @@ import pytest
 from shared.jobs.create import new_prowjob, pull_refs
 from shared.jobs.model import ERROR, PENDING, SUCCESS, TRIGGERED
 from shared.jobs.queue import JobQueue
-from shared.jobs.store import LIMITS, JobStore
-from shared.storage import PROWJOBS_QUEUE, default_clients
+from shared.jobs.store import JobStore
+from shared.storage import PROWJOBS_QUEUE
 from tests.fakes.kube import FakeKube, write_kubeconfig
 
 
@@ -47,22 +47,11 @@ class LaunchEnv:
 
 @pytest.fixture
 def launch_env(storage_env, app_functions, tmp_path, monkeypatch):
-    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
     from shared import launcher
+    from tests.appenv import empty_job_storage
     from tests.host import FunctionsHost
 
-    clients = default_clients()
-    queue = JobQueue(clients)
-    try:
-        queue.client().create_queue()
-    except ResourceExistsError:
-        queue.client().clear_messages()
-    store = JobStore(clients)
-    store.ensure_table()
-    try:
-        store.table().delete_entity(LIMITS, "global")      # plank's global limit is shared by every test
-    except ResourceNotFoundError:
-        pass
+    store, queue = empty_job_storage()
     config = tmp_path / "config.yaml"
     config.write_text("prowjob_namespace: prow\npod_namespace: test-pods\n")
     monkeypatch.setenv("PROW_CONFIG_PATH", str(config))

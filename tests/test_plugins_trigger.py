@@ -13,8 +13,8 @@ from shared.jobs.start import ABORTED_BY_TRIGGER, event_job_id
 from shared.jobs.store import JobStore
 from shared.storage import default_clients
 from tests import payloads
-from tests.appenv import prow  # noqa: F401
-from tests.fakes.kube import FakeKube, write_kubeconfig
+from tests.appenv import build_cluster, prow  # noqa: F401
+from tests.fakes.kube import FakeKube
 
 METAL3 = "/work/shared/corpus/prow-configs/metal3"
 REPO = "metal3-io/baremetal-operator"
@@ -71,24 +71,8 @@ class Story:
 
 @pytest.fixture
 def story(prow, tmp_path, monkeypatch):
-    from azure.core.exceptions import ResourceExistsError
-    from shared import launcher
-    from shared.jobs.queue import JobQueue
-    from shared.jobs.store import LIMITS
     from shared.config.source import default_source
 
-    clients = default_clients()
-    queue = JobQueue(clients)
-    try:
-        queue.client().create_queue()
-    except ResourceExistsError:
-        queue.client().clear_messages()
-    store = JobStore(clients)
-    store.ensure_table()
-    try:
-        store.table().delete_entity(LIMITS, "global")
-    except Exception:
-        pass
     monkeypatch.setenv("PROW_CONFIG_PATH", f"{METAL3}/config.yaml")
     monkeypatch.setenv("PROW_JOB_CONFIG_PATH", f"{METAL3}/jobs")
     monkeypatch.setenv("PROW_ARTIFACTS_CLIENT_ID", "11111111-2222-3333-4444-555555555555")   # decorated pods
@@ -97,9 +81,7 @@ def story(prow, tmp_path, monkeypatch):
     prow.gh.add_repo(REPO)
     prow.gh.add_org_member("metal3-io", "member")
     prow.gh.add_user("outsider")
-    with FakeKube(token="k") as kube:
-        monkeypatch.setenv("PROW_KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", {"default": kube})))
-        monkeypatch.setattr(launcher.default_launcher(), "wait_seconds", 1)
+    with build_cluster(tmp_path, monkeypatch) as kube:
         yield Story(prow, kube)
 
 

@@ -7,7 +7,9 @@ note; an untrusted author gets the welcome comment and `needs-ok-to-test`), `reo
 presubmits), `labeled` `lgtm` on an untrusted PR and `labeled` `ok-to-test` by a person; `closed` and
 `converted_to_draft` abort. Comments: `/test <job>`, `/test all`, `/retest`, `/retest-required`,
 `/test-manual-required`, `/test ?` (and the help replies), `/ok-to-test`, `/ok-to-test cancel`, and any
-job's own `trigger`. Pushes: the postsubmits whose branch and file filters match the pushed commits.
+job's own `trigger`. Pushes: the postsubmits whose branch and file filters match the pushed commits
+(the branch is the ref without `refs/heads/` or `refs/tags/`; the changed files are the payload commits'
+added, removed and modified paths, as Prow reads them: no GitHub request; deleted refs start nothing).
 Job selection lives in shared/jobs/selection.py (shared with status_reconciler), job records and aborts
 in shared/jobs/start.py.
 
