@@ -4,8 +4,11 @@ One tick:
 1. Read the unfinished jobs (`JobStore.unfinished()`) and the complete ones not yet reported.
 2. Dedup (pjutil.TerminateOlderJobs): of unfinished presubmits with the same job name, refs
    (`org/repo@base_ref` and the pull numbers; SHAs ignored) and extra refs, all but the newest
-   `startTime` become `aborted` ("Aborted as the newer version of this job is running.") with
-   `prev_report_states["github-reporter"] = "aborted"` written with it: the newer run owns the context.
+   `startTime` become `aborted` with `prev_report_states["github-reporter"] = "aborted"` written
+   with it: the newer run owns the context. The description "Aborted as the newer version of this
+   job is running." is what Prow deployments show on such jobs; the stored Prow source
+   (pkg/pjutil/abort.go) sets only the state, so this text is not checked against the source.
+   A tie on `startTime` (second-granular) keeps the later created run; Prow keeps the first by name.
 3. List the pods: ONE list call per (cluster, namespace) with `created-by-prow=true`, matched to
    jobs by pod name. A cluster that fails to answer leaves its jobs for the next tick.
 4. Move each kubernetes-agent job as plank's syncPendingJob/syncTriggeredJob/syncAbortedJob do
@@ -413,7 +416,8 @@ class Reconciler:
 
     def _report(self, jobs: list[ProwJob], result: TickResult) -> None:
         config = self.reporter_config()
-        reporter = GitHubReporter(config)
+        reporter = GitHubReporter(config, pull_jobs=lambda org, repo, number: self.store.for_pull(f"{org}/{repo}",
+                                                                                                 number))
         owner = uuid.uuid4().hex              # this tick, as the holder of report leases
         seen: set[str] = set()
         by_repo: dict[tuple[str, str], dict[str, list[ProwJob]]] = {}

@@ -16,7 +16,9 @@ the bot's comments holding `<!-- test report -->` are read, older ones deleted; 
 contexts are kept (the latest per context), the reported job's row is dropped, and re-added when it
 failed; a new failure row deletes the comment and posts a fresh one at the bottom of the PR, no
 rows left deletes it, otherwise it is edited in place. `plank.report_templates` (`org/repo`,
-`org`, `*`) is rendered into it.
+`org`, `*`) is rendered into it. In `github_reporter.summary_comment_repos` (org or org/repo) the
+comment covers the newest run of every reporting job of the PR, only once all the PR's jobs are
+complete, and is posted even when all passed ("all tests **passed!**") unless one was aborted.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ class ReporterConfig:
     job_types_to_report: tuple[str, ...] = DEFAULT_JOB_TYPES
     no_comment_repos: tuple[str, ...] = ()
     report_templates: Mapping[str, str] = field(default_factory=dict)
+    summary_comment_repos: tuple[str, ...] = ()
 
     @classmethod
     def from_prow(cls, raw: Mapping[str, Any] | None) -> "ReporterConfig":
@@ -59,7 +62,12 @@ class ReporterConfig:
             templates = {"*": plank["report_template"]}        # Prow's deprecated single template
         return cls(job_types_to_report=tuple(types) if types else DEFAULT_JOB_TYPES,
                    no_comment_repos=tuple(reporter.get("no_comment_repos") or ()),
+                   summary_comment_repos=tuple(reporter.get("summary_comment_repos") or ()),
                    report_templates=templates)
+
+    def summary_comments(self, org: str, repo: str) -> bool:
+        """`summary_comment_repos`: one comment for all of a PR's jobs once they are all complete."""
+        return org in self.summary_comment_repos or f"{org}/{repo}" in self.summary_comment_repos
 
     def template_for(self, org: str, repo: str) -> str | None:
         for key in (f"{org}/{repo}", org, "*"):
@@ -109,7 +117,8 @@ def _entry(job: ProwJob) -> str:
                        required, f"`{job.spec.get('rerun_command', '')}`"])
 
 
-def plan_comment(job: ProwJob, comments: Iterable[Mapping[str, Any]], is_bot) -> tuple[list[int], list[str], int]:
+def plan_comment(jobs: list[ProwJob], comments: Iterable[Mapping[str, Any]],
+                 is_bot) -> tuple[list[int], list[str], int]:
     """Prow's parseIssueComments: (comment ids to delete, rows to show, id of the comment to edit or 0)."""
     deletes: list[int] = []
     latest = 0
@@ -129,32 +138,52 @@ def plan_comment(job: ProwJob, comments: Iterable[Mapping[str, Any]], is_bot) ->
                 tracking = False
             elif tracking:
                 entries.append(line)
-    context = job.spec.get("context", "")
+    contexts = {job.spec.get("context", "") for job in jobs}
     kept = []
     for i, entry in enumerate(entries):
         name = entry.split(" | ")[0]
         newer = any(j > i and other.split(" | ")[0] == name for j, other in enumerate(entries))
-        if not newer and name != context:
+        if not newer and name not in contexts:
             kept.append(entry)
-    fresh = job.state == FAILURE
-    if fresh:
-        kept.append(_entry(job))
-    if (fresh or not kept) and latest:
+    failed = [job for job in jobs if job.state == FAILURE]
+    kept += [_entry(job) for job in failed]
+    if (failed or not kept) and latest:
         deletes.append(latest)
         latest = 0
     return deletes, kept, latest
 
 
-def comment_body(job: ProwJob, entries: list[str], template: str | None) -> str:
-    author = job.refs["pulls"][0].get("author", "")
-    plural = "s" if len(entries) > 1 else ""
-    lines = [f"@{author}: The following test{plural} **failed**, say `/retest` to rerun all failed tests or "
-             "`/retest-required` to rerun all mandatory failed tests:", "",
-             "Test name | Commit | Details | Required | Rerun command", "--- | --- | --- | --- | ---", *entries]
+def comment_body(jobs: list[ProwJob], entries: list[str], template: str | None) -> str:
+    """Prow's createComment: the failed rows, or (a summary with none) "all tests **passed!**";
+    the author and the template are the first job's."""
+    first = jobs[0]
+    author = first.refs["pulls"][0].get("author", "")
+    if entries:
+        plural = "s" if len(entries) > 1 else ""
+        lines = [f"@{author}: The following test{plural} **failed**, say `/retest` to rerun all failed tests or "
+                 "`/retest-required` to rerun all mandatory failed tests:", "",
+                 "Test name | Commit | Details | Required | Rerun command", "--- | --- | --- | --- | ---", *entries]
+    else:
+        lines = [f"@{author}: all tests **passed!**", ""]
     if template is not None:
-        lines += ["", render_for_job(parse(template), job.to_dict())]
+        lines += ["", render_for_job(parse(template), first.to_dict())]
     lines += ["", "<details>", "", ABOUT_THIS_BOT, "</details>", COMMENT_TAG]
     return "\n".join(lines)
+
+
+def summary_jobs(job: ProwJob, pull_jobs: Iterable[ProwJob]) -> list[ProwJob]:
+    """Prow's pjsToReport for `summary_comment_repos`: the newest run of each reporting job of the PR,
+    the reported job first, or none while any job of the PR is still running."""
+    newest: dict[str, ProwJob] = {}
+    for other in pull_jobs:
+        other = job if other.name == job.name else other          # the reported job as this tick has it
+        if not other.complete:
+            return []
+        if not other.spec.get("report"):
+            continue
+        if other.job not in newest or other.created > newest[other.job].created:
+            newest[other.job] = other
+    return sorted(newest.values(), key=lambda j: (j.name != job.name, j.created))
 
 
 def _bot_checker(login: str):
@@ -165,8 +194,10 @@ def _bot_checker(login: str):
 class GitHubReporter:
     """Reports one job through a GitHub session (`shared.github.client.EventSession`)."""
 
-    def __init__(self, config: ReporterConfig):
+    def __init__(self, config: ReporterConfig,
+                 pull_jobs: Callable[[str, str, int], Iterable[ProwJob]] = lambda org, repo, number: ()):
         self.config = config
+        self.pull_jobs = pull_jobs       # (org, repo, number) -> the PR's jobs: summary comments read them
 
     def report(self, gh: Any, job: ProwJob, *, before_write: Callable[[], None] = lambda: None) -> None:
         """Post the status (and the comment); raises on a GitHub failure so the caller retries later.
@@ -194,13 +225,19 @@ class GitHubReporter:
         if org in self.config.no_comment_repos or f"{org}/{repo}" in self.config.no_comment_repos:
             return
         number = int(refs["pulls"][0]["number"])
-        deletes, entries, update_id = plan_comment(job, gh.list_issue_comments(org, repo, number),
+        jobs, summary = [job], self.config.summary_comments(org, repo)
+        if summary:
+            jobs = [j for j in summary_jobs(job, self.pull_jobs(org, repo, number))
+                    if should_report(j, self.config) and j.complete]
+            if not jobs:
+                return
+        deletes, entries, update_id = plan_comment(jobs, gh.list_issue_comments(org, repo, number),
                                                    _bot_checker(gh.bot_login()))
         for comment_id in deletes:
             before_write()
             gh.delete_comment(org, repo, comment_id)
-        if entries:
-            body = comment_body(job, entries, self.config.template_for(org, repo))
+        if entries or (summary and not any(j.state == ABORTED for j in jobs)):
+            body = comment_body(jobs, entries, self.config.template_for(org, repo))
             before_write()
             if update_id:
                 gh.edit_comment(org, repo, update_id, body)

@@ -400,3 +400,34 @@ def test_a_failing_on_complete_does_not_stop_the_tick_or_its_reports(env):
     assert env.state(first) == env.state(second) == FAILURE
     assert env.statuses("unit")[-1].state == env.statuses("lint")[-1].state == "failure"
     assert len(env.report_comments()) == 1
+
+
+def test_summary_comment_repos_get_one_comment_for_all_jobs_once_all_are_complete(env):
+    env.reporter["raw"] = {"github_reporter": {"summary_comment_repos": ["org"]}}
+    unit, lint = env.job("unit"), env.job("lint")
+    env.launch(unit), env.launch(lint)
+    env.kube.succeed(unit)
+    env.tick()
+    assert env.state(unit) == SUCCESS and env.report_comments() == []       # lint still runs
+    env.kube.succeed(lint)
+    env.tick()
+    [passed] = env.report_comments()
+    assert passed.body.startswith("@alice: all tests **passed!**\n")
+    rerun = env.job("lint")
+    env.launch(rerun)
+    env.kube.fail_pod(rerun)
+    env.tick()
+    [failed] = env.report_comments()
+    assert failed.id != passed.id and "The following test **failed**" in failed.body
+    assert "lint |" in failed.body and "unit |" not in failed.body
+
+
+def test_a_summary_with_an_aborted_job_and_no_failure_posts_nothing(env):
+    env.reporter["raw"] = {"github_reporter": {"summary_comment_repos": ["org/repo"]}}
+    ok, gone = env.job("unit"), env.job("lint")
+    env.launch(ok), env.launch(gone)
+    env.kube.succeed(ok)
+    env.store.modify(gone, lambda j: j.set_state(ABORTED, "Aborted by trigger plugin."))
+    env.tick()
+    assert env.state(ok) == SUCCESS and env.store.get(gone).complete
+    assert env.report_comments() == []
