@@ -1,6 +1,6 @@
 """`make bench`: the figures of the foundation and dispatch issues, each against a baseline measured in the same run.
 
-    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile]
+    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,horologium]
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
     p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
     p.add_argument("--events", type=int, default=300, help="deliveries for the dispatch throughput figure")
-    p.add_argument("--only", default="import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,dashboard")
+    p.add_argument("--only", default="import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,dashboard,horologium")
     args = p.parse_args(argv)
     only = set(args.only.split(","))
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -96,11 +96,23 @@ def main(argv=None) -> int:
         results["reconcile"] = r
         lines += reconcile_bench.lines(r)
 
+    if "horologium" in only:
+        from bench import horologium as horologium_bench
+        r = horologium_bench.run()
+        results["horologium"] = r
+        lines.append(horologium_bench.line(r))
+
     if "trigger" in only:
         from bench import trigger as trigger_bench
         r = trigger_bench.run()
         results["trigger"] = r
         lines += trigger_bench.lines(r)
+
+    if "artifacts" in only:      # opt-in (--only artifacts): uploads 1.2 GB and 60,000 blobs to Azurite
+        from bench import artifacts as artifacts_bench
+        r = artifacts_bench.run()
+        results["artifacts"] = r
+        lines += artifacts_bench.lines(r)
 
     if "dashboard" in only:
         from bench import dashboard as dashboard_bench

@@ -42,17 +42,28 @@ class Schedule:
     fields: str = ""
     every: timedelta | None = None
 
-    def latest(self, now: datetime) -> datetime:
-        """The newest fire time at or before `now` (calendar schedules only), in UTC."""
-        from croniter import croniter
-        now = now.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
-        return croniter(self.fields, now, second_at_beginning=True).get_prev(datetime).astimezone(timezone.utc)
+    def latest(self, now: datetime) -> datetime | None:
+        """The newest fire time at or before `now` (calendar schedules only), in UTC; None for a
+        schedule that never fires (`0 0 30 2 *`: robfig takes it, and the corpus uses it for
+        "only when asked")."""
+        return _latest(self.fields, int(now.astimezone(timezone.utc).timestamp()))
 
     def next_after(self, moment: datetime) -> datetime:
         """The first fire time after `moment` (calendar schedules only), in UTC."""
         from croniter import croniter
         start = moment.astimezone(timezone.utc)
         return croniter(self.fields, start, second_at_beginning=True).get_next(datetime).astimezone(timezone.utc)
+
+
+@functools.lru_cache(maxsize=8192)
+def _latest(fields: str, now_seconds: int) -> datetime | None:
+    """Cached per expression and second: periodics share a few hundred expressions."""
+    from croniter import CroniterBadDateError, croniter
+    start = datetime.fromtimestamp(now_seconds + 1, tz=timezone.utc)
+    try:
+        return croniter(fields, start, second_at_beginning=True).get_prev(datetime).astimezone(timezone.utc)
+    except CroniterBadDateError:
+        return None
 
 
 def _number(text: str, names: dict[str, int]) -> int:

@@ -124,7 +124,7 @@ def decide(periodic: Periodic, prev: _Previous | None, now: datetime) -> Due | s
         if schedule.every is not None:
             return _every(periodic, schedule.every, prev, now)
         slot = schedule.latest(now)
-        if now - slot >= CRON_WINDOW:
+        if slot is None or now - slot >= CRON_WINDOW:
             return NOT_QUEUED
         slot_text = _iso(slot)
         if prev is None:

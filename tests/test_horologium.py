@@ -226,6 +226,9 @@ def test_the_run_carries_extra_refs_cluster_labels_and_annotations(store, tmp_pa
 
 def test_one_periodic_that_cannot_be_scheduled_does_not_stop_the_others(store, tmp_path):
     loaded = periodics_config(tmp_path, f"""\
+        - name: broken
+          cron: "0 0 * * *"
+          spec: {POD}
         - name: never-on-february-30
           cron: "0 0 30 2 *"
           spec: {POD}
@@ -233,9 +236,11 @@ def test_one_periodic_that_cannot_be_scheduled_does_not_stop_the_others(store, t
           interval: 1h
           spec: {POD}
         """)
-    result = Horologium(store=store, enqueue=lambda _: None, config=lambda: loaded).tick(at(1))
+    loaded.jobs.periodics[0].cron = "0 0 L * *"           # as if a bad string had got past checkconfig
+    result = Horologium(store=store, enqueue=lambda _: None, config=lambda: loaded).tick(at(0))
     assert len(result.triggered) == 1 and store.get(result.triggered[0]).job == "hourly"
-    assert result.errors and result.errors[0].startswith("never-on-february-30")
+    assert len(result.errors) == 1 and result.errors[0].startswith("broken")
+    assert result.cron_not_queued == 1                     # February 30th never comes: no run, no error
 
 
 def test_a_cron_string_horologium_cannot_parse_is_a_config_error_with_file_and_line(tmp_path):

@@ -1,10 +1,11 @@
 """status_reconciler through the Functions host: a job config change while PRs are open."""
 from __future__ import annotations
 
-import textwrap
+import uuid
 
 import pytest
 
+from shared.jobs.buildid import new_build_id
 from shared.jobs.store import JobStore
 from shared.status_reconciler import RETIRED, StateTable, StatusReconciler, moved_description
 from shared.storage import STATUS_RECONCILER_TABLE, default_clients
@@ -61,31 +62,40 @@ def write_jobs(prow, text: str) -> None:
 @pytest.fixture
 def repo(prow, monkeypatch):
     default_clients().table().delete_table(STATUS_RECONCILER_TABLE)     # every test starts with no state
+    SINCE["created"] = new_build_id()
     monkeypatch.setenv("PROW_JOB_CONFIG_PATH", str(prow.config_dir / "jobs.yaml"))
     monkeypatch.setenv("PROW_STATUS_RECONCILER_MAX_RETIRE_SHARE", "0.5")
     write_jobs(prow, BEFORE)
     prow.plugins_yaml("plugins:\n  org:\n    plugins: [trigger]\n")
     prow.gh.add_repo(REPO)
     prow.gh.add_org_member("org", "alice")
+    # fresh head commits per test: the job table is shared by the session, and job ids follow the head
+    SHAS.update({digit: (digit + uuid.uuid4().hex * 2)[:40] for digit in "12345"})
     pulls = {
-        "docs": prow.gh.add_pull(REPO, author="alice", head_sha="1" * 40, files=["docs/a.md"]),
-        "go": prow.gh.add_pull(REPO, author="alice", head_sha="2" * 40, files=["pkg/x.go"]),
-        "outsider": prow.gh.add_pull(REPO, author="mallory", head_sha="3" * 40, files=["pkg/y.go"]),
-        "release": prow.gh.add_pull(REPO, author="alice", head_sha="4" * 40, base="release-1.0", files=["a.go"]),
-        "conflict": prow.gh.add_pull(REPO, author="alice", head_sha="5" * 40, mergeable=False, files=["b.go"]),
+        "docs": prow.gh.add_pull(REPO, author="alice", head_sha=SHAS["1"], files=["docs/a.md"]),
+        "go": prow.gh.add_pull(REPO, author="alice", head_sha=SHAS["2"], files=["pkg/x.go"]),
+        "outsider": prow.gh.add_pull(REPO, author="mallory", head_sha=SHAS["3"], files=["pkg/y.go"]),
+        "release": prow.gh.add_pull(REPO, author="alice", head_sha=SHAS["4"], base="release-1.0", files=["a.go"]),
+        "conflict": prow.gh.add_pull(REPO, author="alice", head_sha=SHAS["5"], mergeable=False, files=["b.go"]),
     }
-    for sha in "12345":
+    for sha in SHAS.values():
         for context in ("unit", "lint", "ci/integration"):
-            prow.gh.set_status(REPO, sha * 40, context, "success", description="Job succeeded.")
+            prow.gh.set_status(REPO, sha, context, "success", description="Job succeeded.")
     return pulls
 
 
+SINCE = {"created": "0"}
+SHAS: dict[str, str] = {}
+
+
 def jobs_of(number: int) -> list[str]:
-    return sorted(job.job for job in JobStore(default_clients()).for_pull(REPO, number))
+    """The jobs of PR `number` created in this test (the job table is shared by the whole session)."""
+    return sorted(job.job for job in JobStore(default_clients()).for_pull(REPO, number)
+                  if int(job.created) > int(SINCE["created"]))
 
 
-def retirements(prow, sha: str, context: str) -> list:
-    return [s for s in prow.gh.statuses(REPO, sha * 40) if s.context == context and s.state == "error"]
+def retirements(prow, digit: str, context: str) -> list:
+    return [s for s in prow.gh.statuses(REPO, SHAS[digit]) if s.context == context and s.state == "error"]
 
 
 def test_newly_required_jobs_start_and_removed_contexts_are_retired_once(prow, repo):
@@ -110,7 +120,7 @@ def test_newly_required_jobs_start_and_removed_contexts_are_retired_once(prow, r
     for sha in "12345":
         [moved] = retirements(prow, sha, "ci/integration")
         assert moved.description == moved_description("integration")
-        assert [s.state for s in prow.gh.statuses(REPO, sha * 40) if s.context == "integration"] == ["success"]
+        assert [s.state for s in prow.gh.statuses(REPO, SHAS[sha]) if s.context == "integration"] == ["success"]
 
     prow.host.run_timer("status_reconciler")              # nothing changed since: nothing more
     assert jobs_of(repo["go"]) == ["e2e", "go-test"] and len(retirements(prow, "1", "lint")) == 1
@@ -142,3 +152,17 @@ def test_a_config_that_would_retire_too_many_contexts_is_not_acted_on(prow, repo
     write_jobs(prow, AFTER)                               # a sensible change is compared with the last good one
     prow.host.run_timer("status_reconciler")
     assert len(retirements(prow, "1", "lint")) == 1
+
+
+def test_a_job_config_with_errors_is_not_acted_on(prow, repo, caplog):
+    from shared.config.loader import load_config
+    from shared.github.client import default_client
+    prow.host.run_timer("status_reconciler")
+    broken = AFTER.replace("run_if_changed: '\\.go$'", "run_if_changed: '(unclosed'")
+    (prow.config_dir / "jobs.yaml").write_text(broken)
+    loaded = load_config(str(prow.config_dir / "config.yaml"), str(prow.config_dir / "jobs.yaml"))
+    assert not loaded.ok
+    with default_client().for_event("test") as gh, caplog.at_level("ERROR", logger="prow.status_reconciler"):
+        result = StatusReconciler(state=StateTable(default_clients()), github=gh, config=lambda: loaded).run()
+    assert result.outcome == "refused" and any("config with errors" in r.getMessage() for r in caplog.records)
+    assert all(retirements(prow, sha, "lint") == [] for sha in "12345") and jobs_of(repo["go"]) == []
