@@ -265,3 +265,54 @@ def test_an_untrusted_pr_labelled_lgtm_runs_once(story):
     story.open("outsider")
     story.pr_event("labeled", label="lgtm")
     assert set(story.jobs()) == GO_JOBS
+
+
+IGNORE_OK_TO_TEST = ("plugins:\n  metal3-io:\n    plugins: [trigger]\n"
+                     "triggers:\n- repos: [metal3-io/baremetal-operator]\n  ignore_ok_to_test: true\n")
+
+
+def test_ignore_ok_to_test_an_outsider_gets_the_other_welcome_and_no_label(story):
+    story.app.plugins_yaml(IGNORE_OK_TO_TEST)
+    story.open("outsider")
+    [welcome] = story.bot_comments()
+    assert welcome.startswith("Hi @outsider. Thanks for your PR.\n\nPRs from untrusted users cannot be marked as "
+                              "trusted with `/ok-to-test` in this repo meaning untrusted PR authors can never trigger "
+                              "tests themselves. Collaborators can still trigger tests on the PR using `/test all`.")
+    assert story.gh.labels(REPO, story.number) == [] and story.jobs() == {}
+    story.comment("/retest", "outsider")
+    reply = story.bot_comments()[-1]
+    assert reply.startswith("@outsider: PRs from untrusted users cannot be marked as trusted with `/ok-to-test` in "
+                            "this repo meaning untrusted PR authors can never trigger tests themselves. "
+                            "Collaborators can still trigger tests on the PR using `/test`.")
+    assert story.jobs() == {}
+
+
+def test_ignore_ok_to_test_ok_to_test_does_nothing_and_test_all_by_a_member_runs(story):
+    story.app.plugins_yaml(IGNORE_OK_TO_TEST)
+    story.open("outsider")
+    comments = len(story.bot_comments())
+    story.comment("/ok-to-test", "member")
+    assert story.gh.labels(REPO, story.number) == [] and story.jobs() == {}
+    assert len(story.bot_comments()) == comments                 # no reply either
+    story.comment("/ok-to-test cancel", "member")
+    assert story.gh.labels(REPO, story.number) == []              # cancel is ignored too: no needs-ok-to-test
+    story.comment("/test all", "member")
+    assert set(story.jobs()) == GO_JOBS and story.pod_jobs() == sorted(GO_JOBS)
+    story.gh.update_pull(REPO, story.number, head_sha="e" * 40)
+    story.pr_event("synchronize")                                 # still untrusted: new commits start nothing
+    assert {j.job for j in story.jobs(state=PENDING).values()} == set()
+
+
+def test_ignore_ok_to_test_a_person_adding_the_label_still_makes_the_pr_trusted(story):
+    """Prow's TrustedPullRequest reads the `ok-to-test` label whatever ignore_ok_to_test says."""
+    story.app.plugins_yaml(IGNORE_OK_TO_TEST)
+    story.open("outsider")
+    story.gh.update_issue(REPO, story.number, labels=["ok-to-test"])
+    pr = story.gh.pull(REPO, story.number)
+    event = payloads.pull_request_event(REPO, story.number, action="labeled", author="outsider",
+                                        head_sha=pr.head_sha, base_sha=pr.base_sha, title="Fix hosts")
+    event["pull_request"]["head"]["ref"] = pr.head_ref
+    event["label"], event["sender"] = {"name": "ok-to-test"}, payloads.user("member")
+    story.app.post("pull_request", event)
+    story.app.settle()
+    assert set(story.jobs()) == GO_JOBS

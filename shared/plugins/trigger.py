@@ -20,8 +20,10 @@ Differences from Prow, on purpose:
   controller for them, and a record would report a status nobody completes. A comment that selects
   one gets a reply saying so; automatic triggers skip them silently.
 - The base branch's SHA is read only when a job is to be created (Prow reads it for every PR event).
-- In-repo config (`.prow.yaml`), `/test-by-label` and the org-invite search of the welcome comment
-  are not implemented.
+- In-repo config (`.prow.yaml`) and the org-invite search of the welcome comment are not implemented.
+  `/test-by-label <selector>` neither: it is in one stored version of Prow's pjutil filters only, and no
+  stored trigger lets a comment that holds just that command reach them (commentMatchesTrigger does
+  not know it), so in Prow it selects jobs only beside another command of the same comment.
 """
 from __future__ import annotations
 
