@@ -114,13 +114,23 @@ def user_delegation_sas(blob_service: Any) -> Callable[[str, timedelta], str]:
 def default_decorator(clients: Any = None) -> "Decorator":
     """The decorator for the current app settings; `sas` mode signs with the app's identity."""
     env = os.environ
-    sas_for = None
-    if env.get("PROW_ARTIFACTS_AUTH", "").strip() == SAS:
-        if clients is None:
-            from shared.storage import default_clients
-            clients = default_clients()
-        sas_for = user_delegation_sas(clients.blob())
-    return Decorator(StorageAccess.from_env(env, sas_for=sas_for))
+    if clients is None:
+        from shared.storage import default_clients
+        clients = default_clients()
+    sas_for = user_delegation_sas(clients.blob()) if env.get("PROW_ARTIFACTS_AUTH", "").strip() == SAS else None
+    ensured: set[str] = set()
+
+    def ensure_container(name: str) -> None:
+        """The app creates the job's container before its pod exists (the pods' access cannot)."""
+        if name not in ensured:
+            from azure.core.exceptions import ResourceExistsError
+            try:
+                clients.blob().create_container(name)
+            except ResourceExistsError:
+                pass
+            ensured.add(name)
+
+    return Decorator(StorageAccess.from_env(env, sas_for=sas_for), ensure_container=ensure_container)
 
 
 def _duration(value: Any, default: timedelta) -> timedelta:
@@ -210,8 +220,9 @@ def _wrapper(container: dict, prefix: str) -> dict[str, Any]:
 class Decorator:
     """`Decorator(access)(pod_spec, job, env)`: the pod builder's `decorate` seam."""
 
-    def __init__(self, access: StorageAccess):
+    def __init__(self, access: StorageAccess, *, ensure_container: Callable[[str], None] | None = None):
         self.access = access
+        self.ensure_container = ensure_container
 
     def __call__(self, spec: dict, job: Any, env: dict[str, str]) -> None:
         dc = job.spec.get("decoration_config")
@@ -220,6 +231,9 @@ class Decorator:
                 container["env"] = list(container.get("env") or []) + _kube_env(env)
             return
         decorate_pod(spec, job.spec, dc, env, self.access)
+        bucket = (dc.get("gcs_configuration") or {}).get("bucket")
+        if self.ensure_container is not None and bucket:
+            self.ensure_container(split_bucket(bucket)[1])
 
 
 def _storage_env_and_mounts(spec: dict, dc: Mapping[str, Any], container: str, access: StorageAccess,

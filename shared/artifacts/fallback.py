@@ -120,8 +120,15 @@ def default_recorder(clusters: Any) -> RunRecorder:
     from shared.config.source import get_config
     from shared.storage import default_clients
 
+    ensured: set[str] = set()
+
     def stores(container: str) -> ArtifactStore:
-        return ArtifactStore(default_clients().blob().get_container_client(container))
+        """The container's store; the app creates a missing container (the pods' SAS cannot)."""
+        store = ArtifactStore(default_clients().blob().get_container_client(container))
+        if container not in ensured:
+            store.ensure_container()
+            ensured.add(container)
+        return store
 
     def default_gcs(job: Any) -> Mapping[str, Any] | None:
         defaults: Iterable = get_config().jobs.decoration_defaults

@@ -164,3 +164,17 @@ def test_account_url_from_the_app_storage_setting():
         == "https://acct.blob.core.windows.net"
     assert blob_account_url({"PROW_STORAGE__blobServiceUri": "https://x.blob.core.windows.net/"}) \
         == "https://x.blob.core.windows.net"
+
+
+def test_the_app_creates_the_jobs_container_before_the_pod(metal3, storage_env, monkeypatch):
+    from shared.artifacts.decorate import default_decorator
+    from shared.storage import default_clients
+    monkeypatch.setenv("PROW_ARTIFACTS_CLIENT_ID", "client-1")
+    job = gomod_job(metal3)
+    container = f"logs{BUILD[-8:]}{id(job) % 10**6}"
+    job.spec["decoration_config"]["gcs_configuration"]["bucket"] = f"s3://{container}"
+    pod = pod_for_job(job, decorate=default_decorator())
+    assert default_clients().blob().get_container_client(container).exists()
+    env = env_of(by_name(pod["spec"]["containers"])["sidecar"])
+    assert env["PROW_ARTIFACTS_ACCOUNT_URL"].endswith("/devstoreaccount1")    # PROW_STORAGE's endpoint
+    pod_for_job(job, decorate=default_decorator())                           # an existing one is fine
