@@ -61,14 +61,7 @@ class CI:
 
 @pytest.fixture
 def ci(story):
-    """The reconcile timer reads every unfinished job in the store: start from this story's alone. The
-    jobs' bucket (`s3://prow-logs`) is container `prow-logs`, which an operator creates with the app."""
-    from azure.core.exceptions import ResourceExistsError
-    from shared.storage import default_clients
-    try:
-        default_clients().blob().create_container("prow-logs")
-    except ResourceExistsError:
-        pass
+    """The reconcile timer reads every unfinished job in the store: start from this story's alone."""
     for partition in (ACTIVE, UNREPORTED):
         for entity in list(story.store.table().query_entities("PartitionKey eq @pk", parameters={"pk": partition})):
             story.store.table().delete_entity(partition, entity["RowKey"])
