@@ -132,6 +132,7 @@ var tableNames = [
   'deliveries'
   'githubcache'
   'tide'
+  'statusreconciler'
 ]
 var privateContainers = [
   'webhooks'
@@ -746,6 +747,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         {
           name: 'PROW_DASHBOARD_URL'
           value: dataStorage.properties.primaryEndpoints.web
+        }
+        {
+          name: 'PROW_STATUS_RECONCILER_MAX_RETIRE_SHARE'
+          value: '0.5'
         }
       ]
     }
