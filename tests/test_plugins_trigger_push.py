@@ -117,6 +117,7 @@ def test_branch_regexes_are_searched_unanchored_and_skip_branches_win(pushes):
 def test_a_branch_name_with_slashes_keeps_them(pushes):
     jobs = pushes.started(pushes.push("refs/heads/feature/release-2.0"))
     assert jobs["post-all"].refs["base_ref"] == "feature/release-2.0"
+    assert jobs["post-all"].labels["prow.k8s.io/refs.base_ref"] == "release-2.0"   # a label value: its basename
     assert "post-release" not in jobs and "post-main" not in jobs
 
 
