@@ -88,7 +88,8 @@ JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 </testsuite>"""
 
 
-def upload_artifacts(clients: StorageClients, job: ProwJob, *, log: str = FAILING_LOG, junit: bool = True) -> str:
+def upload_artifacts(clients: StorageClients, job: ProwJob, *, log: str | None = FAILING_LOG,
+                     junit: bool = True) -> str:
     """Prow's run directory for `job` (started/finished/prowjob/podinfo, build log, junit)."""
     from azure.storage.blob import ContentSettings
     container = clients.blob().get_container_client(BUCKET)
@@ -100,7 +101,6 @@ def upload_artifacts(clients: StorageClients, job: ProwJob, *, log: str = FAILIN
         "started.json": json.dumps({"timestamp": int(started.timestamp()), "pull": str(pull.get("number", "")),
                                     "repos": {f"{refs['org']}/{refs['repo']}": f"main:{refs['base_sha']},{pull.get('number')}:{pull.get('sha')}"}}),
         "prowjob.json": json.dumps(job.to_dict()),
-        "build-log.txt": log,
         "podinfo.json": json.dumps({"pod": {"metadata": {"name": job.name}, "spec": {"nodeName": "worker-3"},
                                             "status": {"phase": "Failed", "containerStatuses": [
                                                 {"name": "test", "state": {"terminated": {"reason": "Error", "exitCode": 1}}}]}},
@@ -110,6 +110,8 @@ def upload_artifacts(clients: StorageClients, job: ProwJob, *, log: str = FAILIN
         finished = datetime.strptime(job.status["completionTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         files["finished.json"] = json.dumps({"timestamp": int(finished.timestamp()), "passed": job.state == "success",
                                              "result": job.state.upper(), "revision": pull.get("sha", "")})
+    if log is not None:
+        files["build-log.txt"] = log
     if junit:
         files["artifacts/junit_controllers.xml"] = JUNIT
     for name, body in files.items():
@@ -126,8 +128,8 @@ def prepare_storage(clients: StorageClients, *, site_origin: str) -> None:
     service = clients.blob()
     try:
         service.create_container(BUCKET, public_access="container")
-    except ResourceExistsError:
-        pass
+    except ResourceExistsError:      # made by another test: make it readable and listable anonymously
+        service.get_container_client(BUCKET).set_container_access_policy({}, public_access="container")
     service.set_service_properties(cors=[CorsRule([site_origin], ["GET", "HEAD"], allowed_headers=["*"],
                                                   exposed_headers=["ETag", "Content-Length"], max_age_in_seconds=3600)])
 

@@ -56,6 +56,7 @@ def site(azurite):
     all_jobs = jobs + [failing] + pr_runs
     harness.publish(clients, all_jobs, container=web_name)
     harness.upload_artifacts(clients, failing)
+    harness.upload_artifacts(clients, pr_runs[2], log=None, junit=False)   # running: no finished.json
     blob = clients.blob()
     harness.publish_site_for(clients, f"http://127.0.0.1:{azurite.blob_port}/{harness.storage_account()}",
                              plugin_help=PLUGIN_HELP, container=web_name)
@@ -153,6 +154,14 @@ def test_job_run_page_highlights_the_failure_and_shows_junit_artifacts_and_pod(s
     shot(page, "job-run")
     hidden.click()
     assert page.locator("#build-log .line").count() > 60
+
+
+def test_a_running_job_says_its_log_comes_when_it_finishes(site, page):
+    running = site["pr_runs"][2]
+    open_page(page, site["url"] + "/view/s3/prow-logs/" + harness.run_dir(running), "view")
+    assert "PENDING" in page.inner_text("#metadata").upper()
+    assert "still running" in page.inner_text("#static-notice")
+    assert "No build log yet." in page.inner_text("main")
 
 
 def test_job_history_lists_runs_newest_first_with_charts(site, page):
