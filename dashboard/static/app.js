@@ -533,6 +533,7 @@ async function tidePage() {
   const queries = data.Queries || [];
   const sections = [h("h1", {}, "Tide")];
   if (!raw) sections.push(h("p", { class: "muted" }, "Tide has not published its pools yet."));
+  if (data.Updated) sections.push(h("p", { class: "muted", id: "tide-updated" }, `Published ${fmtTime(data.Updated)}.`));
   if (queries.length) sections.push(h("h2", {}, "Merge requirements"), h("ul", { id: "tide-queries" }, queries.map(q => h("li", {}, h("code", {}, q)))));
   sections.push(h("h2", {}, `Pools (${pools.length})`));
   for (const p of pools) {
@@ -550,7 +551,8 @@ async function tidePage() {
       waits.length ? h("table", { class: "rows" }, h("tbody", {}, waits.sort((a, b) => a[0].Number - b[0].Number).map(([pr, why]) => h("tr", {},
         h("td", {}, prLink(p.Org, p.Repo, pr)),
         h("td", {}, pr.Title || ""),
-        h("td", { class: "muted" }, why, target.has(pr.Number) ? " · target of the current action" : "", inBatch.has(pr.Number) ? " · in the pending batch" : ""))))) : h("p", { class: "muted" }, "No pull requests in the pool.")));
+        h("td", { class: "muted" }, why, target.has(pr.Number) ? " · target of the current action" : "", inBatch.has(pr.Number) ? " · in the pending batch" : "",
+          pr.Mergeable === "CONFLICTING" ? " · has a merge conflict" : ""))))) : h("p", { class: "muted" }, "No pull requests in the pool.")));
   }
   sections.push(h("p", {}, h("a", { href: "/tide-history" }, "Merge history →")));
   show(sections);

@@ -15,11 +15,12 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
-TIDE = {"Queries": ["is:pr state:open repo:metal3-io/baremetal-operator label:lgtm label:approved -label:do-not-merge/hold"],
+TIDE = {"Updated": "2026-08-21T11:59:00Z", "Queries": ["is:pr state:open repo:metal3-io/baremetal-operator label:lgtm label:approved -label:do-not-merge/hold"],
         "Pools": [{"Org": "metal3-io", "Repo": "baremetal-operator", "Branch": "main", "Action": "MERGE",
                    "SuccessPRs": [{"Number": 1201, "Title": "Add firmware settings", "HeadRefOID": "a" * 40}],
                    "PendingPRs": [{"Number": 1202, "Title": "Bump golang", "HeadRefOID": "b" * 40}],
-                   "MissingPRs": [{"Number": 1203, "Title": "Refactor inspection", "HeadRefOID": "c" * 40}],
+                   "MissingPRs": [{"Number": 1203, "Title": "Refactor inspection", "HeadRefOID": "c" * 40,
+                                   "Mergeable": "CONFLICTING"}],
                    "Target": [{"Number": 1201, "Title": "Add firmware settings"}], "BatchPending": [], "Blockers": []}]}
 TIDE_HISTORY = {"History": {"metal3-io/baremetal-operator:main": [
     {"time": "2026-08-21T11:50:00Z", "action": "MERGE", "baseSHA": "d" * 40,
@@ -194,6 +195,8 @@ def test_tide_page_says_what_each_pr_waits_for(site, page):
     assert "#1202" in pool and "waiting for required jobs to finish" in pool
     assert "#1203" in pool and "retest needed" in pool
     assert "target of the current action" in pool
+    assert "has a merge conflict" in pool
+    assert "2026-08-21 11:59:00 UTC" in page.inner_text("#tide-updated")
     shot(page, "tide")
     open_page(page, site["url"] + "/tide-history", "tide-history")
     rows = page.locator("#tide-history tbody tr")
