@@ -108,7 +108,7 @@ def main(argv=None) -> int:
         results["trigger"] = r
         lines += trigger_bench.lines(r)
 
-    if "artifacts" in only:      # opt-in (--only artifacts): uploads 1.2 GB and 60,000 blobs to Azurite
+    if "artifacts" in only:      # opt-in (--only artifacts): 0.8 GB and 20,000 blobs into fresh Azurites
         from bench import artifacts as artifacts_bench
         r = artifacts_bench.run()
         results["artifacts"] = r
