@@ -32,7 +32,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The dashboard tests drive Debian's chromium through Playwright (nothing downloaded at test time).
 chromium:
-	command -v chromium || (apt-get update && apt-get install -y chromium)
+	command -v chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 test: deps chromium
 	PROW_REQUIRE_CHECKOV=1 $(PY) -m pytest $(PYTEST_ARGS)
@@ -40,7 +40,7 @@ test: deps chromium
 run: deps
 	$(PY) scripts/run_local.py
 
-bench: deps
+bench: deps chromium
 	$(PY) -m bench $(BENCH_ARGS)
 
 checkconfig: deps
