@@ -153,16 +153,8 @@ class StateTable:
             self._table = self.clients.table().get_table_client(self.table_name)
         return self._table
 
-    def _write(self, op: Callable[[], Any]) -> Any:
-        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-        try:
-            return op()
-        except ResourceNotFoundError:
-            try:
-                self.clients.table().create_table(self.table_name)
-            except ResourceExistsError:
-                pass
-            return op()
+    def _write(self, op):
+        return self.clients.write_creating_table(self.table_name, op)
 
     def get(self, row: str) -> dict | None:
         from azure.core.exceptions import ResourceNotFoundError

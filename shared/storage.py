@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 WEBHOOK_EVENTS_QUEUE = "webhook-events"
 PROWJOBS_QUEUE = "prowjobs"
@@ -128,6 +128,20 @@ class StorageClients:
                     self._table = TableServiceClient(self._require(s.table_uri, "table"),
                                                      credential=self._credential_for_identity(), **self.options)
             return self._table
+
+    def write_creating_table(self, table_name: str, op: Callable[[], Any]) -> Any:
+        """Run a Table write; if the table does not exist yet, create it (a race with another creator is
+        fine) and run the write once more. For the app's own tables, which `init-storage` and the infra
+        create but a fresh Azurite or a new deployment may lack."""
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+        try:
+            return op()
+        except ResourceNotFoundError:
+            try:
+                self.table().create_table(table_name)
+            except ResourceExistsError:
+                pass
+            return op()
 
     def queue_client(self, name: str):
         """A client for one queue that speaks the Functions host's default base64 encoding."""

@@ -72,15 +72,7 @@ class TideState:
         return self._table
 
     def _write(self, op):
-        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-        try:
-            return op()
-        except ResourceNotFoundError:
-            try:
-                self.clients.table().create_table(self.table_name)
-            except ResourceExistsError:
-                pass
-            return op()
+        return self.clients.write_creating_table(self.table_name, op)
 
     # -- the singleton lease
 
