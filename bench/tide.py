@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-METAL3 = Path("/work/shared/corpus/prow-configs/metal3")
+METAL3 = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "prow-configs" / "metal3"
 PROW_WARM, PROW_COLD = 20, 88
 
 

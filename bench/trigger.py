@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-CORPUS = Path("/work/shared/corpus/prow-configs")
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "prow-configs"
 METAL3 = CORPUS / "metal3"
 PROW_PR_OPENED, PROW_RETEST = 3, 7
 

@@ -14,10 +14,9 @@ from shared.horologium import RERUN_LABEL, Horologium, parse_time, periodic_job_
 from shared.jobs.model import FAILURE, SUCCESS
 from shared.jobs.store import JobStore
 from shared.storage import StorageClients, StorageSettings
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-CORPUS = Path("/work/shared/corpus/prow-configs")
-if not CORPUS.exists():
-    CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "prow-configs"
+CORPUS = SHARED_CORPUS / "prow-configs"
 DAY = datetime(2026, 3, 2, tzinfo=timezone.utc)          # a Monday
 POD = {"containers": [{"image": "alpine", "command": ["true"]}]}
 

@@ -15,8 +15,9 @@ from shared.storage import default_clients
 from tests import payloads
 from tests.appenv import build_cluster, prow  # noqa: F401
 from tests.fakes.kube import FakeKube
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-METAL3 = "/work/shared/corpus/prow-configs/metal3"
+METAL3 = str(SHARED_CORPUS / "prow-configs" / "metal3")
 REPO = "metal3-io/baremetal-operator"
 PLUGINS = ("plugins:\n  metal3-io:\n    plugins: [trigger]\n"
            "triggers:\n- repos: [metal3-io]\n  trigger_github_workflows: true\n")

@@ -9,8 +9,9 @@ from shared.config.jobfiles import (list_local_files, read_local_job_files, read
                                     select_job_files)
 from shared.config.jobs import build_job_config
 from shared.config.yamlnodes import load_yaml
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-CORPUS = Path("/work/shared/corpus/prow-configs")
+CORPUS = SHARED_CORPUS / "prow-configs"
 
 JOB = """presubmits:
   org/repo:

@@ -16,8 +16,9 @@ from shared.config.jobfiles import read_local_job_files
 from shared.config.jobs import Brancher, build_job_config
 from shared.config.regex import compile_re2
 from shared.config.yamlnodes import load_yaml
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-CORPUS = Path("/work/shared/corpus/prow-configs")
+CORPUS = SHARED_CORPUS / "prow-configs"
 
 CONFIG = """\
 pod_namespace: test-pods

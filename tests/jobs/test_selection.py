@@ -12,8 +12,9 @@ from shared.config.yamlnodes import load_yaml
 from shared.jobs import selection
 from shared.jobs.selection import ChangedFiles, comment_filter, filter_presubmits
 from shared.jobs.selection import test_all_filter as every_automatic_job
+from tests.conftest import CORPUS as SHARED_CORPUS
 
-CORPUS = Path("/work/shared/corpus/prow-configs")
+CORPUS = SHARED_CORPUS / "prow-configs"
 SPEC = "    spec: {containers: [{image: alpine}]}\n"
 JOBS = {
     "unit": "always_run: true",

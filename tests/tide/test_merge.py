@@ -8,6 +8,7 @@ import pytest
 
 from tests.appenv import prow  # noqa: F401
 from tests.tide.test_stories import Tide, tide  # noqa: F401
+from tests.conftest import CORPUS as SHARED_CORPUS
 
 BASE_MODIFIED = "Base branch was modified. Review and try the merge again."
 UNAUTHORIZED = ("You're not authorized to push to this branch. Visit https://docs.github.com/articles/"
@@ -85,7 +86,7 @@ def test_405_not_mergeable_skips_the_pr_and_merges_the_rest_of_the_batch(tide): 
 
 
 def test_metal3_config_merges_with_its_methods_and_override_labels(tide, prow):  # noqa: F811
-    text = open("/work/shared/corpus/prow-configs/metal3/config.yaml").read()
+    text = (SHARED_CORPUS / "prow-configs" / "metal3" / "config.yaml").read_text()
     t = tide(jobs=False)
     t.configure(text)
     gh = prow.gh
