@@ -1,6 +1,6 @@
 """`make bench`: the figures of the foundation and dispatch issues, each against a baseline measured in the same run.
 
-    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,horologium]
+    python -m bench [--runs N] [--only import,request,first,config,help,dispatch,plugins,e2e,tide,trigger,reconcile,horologium]
 
 Prints a table and writes bench/results/latest.json.
 """
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=15, help="runs of each process-level figure")
     p.add_argument("--requests", type=int, default=1000, help="requests for the per-request figure")
     p.add_argument("--events", type=int, default=300, help="deliveries for the dispatch throughput figure")
-    p.add_argument("--only", default="import,request,first,config,help,dispatch,plugins,tide,trigger,reconcile,dashboard,horologium")
+    p.add_argument("--only", default="import,request,first,config,help,dispatch,plugins,e2e,tide,trigger,reconcile,dashboard,horologium")
     args = p.parse_args(argv)
     only = set(args.only.split(","))
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
                      f"{fmt_ms(r['azure.functions']['median'])}: ratio {r['ratio']['median']:.2f}x (target < 1.5x)")
 
     azurite = None
-    if only & {"request", "first", "help", "dispatch", "plugins"}:
+    if only & {"request", "first", "help", "dispatch", "plugins", "e2e"}:
         from tests import azurite as azurite_mod
         azurite = azurite_mod.start()
     try:
@@ -73,6 +73,11 @@ def main(argv=None) -> int:
                          f"(median {fmt_ms(r['dispatch']['median'])}, p99 {fmt_ms(r['dispatch']['p99'])}), "
                          f"{r['github_requests']} GitHub requests; floor (blob read + dedupe insert + update) "
                          f"{r['floor_events_per_second']:.0f} events/s: ratio {r['ratio_median']:.2f}x")
+        if "e2e" in only:
+            from bench import e2e as e2e_bench
+            r = e2e_bench.webhook_to_pod(azurite.connection_string, max(5, args.runs))
+            results["webhook_to_pod"] = r
+            lines += e2e_bench.lines(r)
         if "plugins" in only:
             from bench import plugins as plugins_bench
             r = {}
