@@ -203,8 +203,9 @@ def _retry(periodic: Periodic, prev: _Previous, now: datetime) -> Due | None:
 
 class Horologium:
     def __init__(self, *, store: JobStore, enqueue: Callable[[str], None], config: Callable[[], Any],
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, publish: Callable[[Any], None] | None = None):
         self.store = store
+        self.publish = publish          # the dashboard's publish_job, best effort
         self.enqueue = enqueue
         self.config = config
         self.clock = clock
@@ -243,10 +244,13 @@ class Horologium:
         job = new_periodic(periodic, extra_labels=due.labels, namespace=namespace, now=now)
         job.name = job_id
         try:
-            self.store.create(job)
+            job = self.store.create(job)
         except JobExists:
             result.not_due += 1
             return
+        if self.publish is not None:
+            from shared.dashboard.index import publish_best_effort
+            publish_best_effort(job, self.store, publish=self.publish)
         self.enqueue(job_id)
         log.info("horologium: triggering %s (%s) as %s", periodic.name, due.slot, job_id)
         result.triggered.append(job_id)
@@ -258,7 +262,8 @@ def default_horologium() -> Horologium:
     from shared.storage import default_clients
     clients = default_clients()
     queue = JobQueue(clients)
-    return Horologium(store=JobStore(clients), enqueue=queue.enqueue, config=get_config)
+    from shared.dashboard.index import publish_job
+    return Horologium(store=JobStore(clients), enqueue=queue.enqueue, config=get_config, publish=publish_job)
 
 
 def run_horologium() -> TickResult:

@@ -19,6 +19,8 @@ For a message `{"id": job}` from queue `prowjobs`:
    and the next attempt resumes at 5 with the same build id, so there is still one pod.
 6. Move the job to `pending` ("Job triggered.", `pendingTime`), ETag-conditional; if someone moved
    it meanwhile, their state stands.
+7. Publish the job to the dashboard (`publish`, shared.dashboard.index.publish_job), best effort: a
+   failure is logged and marked in the job, and the next reconcile tick publishes it.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ class LaunchResult:
 class Launcher:
     def __init__(self, *, store: JobStore, clusters: Clusters, plank: Callable[[], Any],
                  requeue: Callable[[str, int], None], decorate: Decorator | None = None,
-                 wait_seconds: int = WAIT_SECONDS):
+                 wait_seconds: int = WAIT_SECONDS, publish: Callable[[ProwJob], None] | None = None):
         self.store = store
         self.slots = ConcurrencySlots(store)
         self.clusters = clusters
@@ -61,6 +63,7 @@ class Launcher:
         self.requeue = requeue
         self.decorate = decorate
         self.wait_seconds = wait_seconds
+        self.publish = publish
 
     def run(self, text: str | bytes) -> LaunchResult:
         try:
@@ -127,11 +130,17 @@ class Launcher:
             log.warning("launch: cluster %s unavailable for %s; the host will redeliver", cluster.name, job.name)
             raise
         final = self._mark_pending(job)
+        self._publish(final)
         log.info("launch: %s (%s) %s on %s/%s as build %s; now %s", job.name, job.job, outcome, cluster.name,
                  job.pod_namespace, final.build_id, final.state)
         return LaunchResult(job_id, outcome, final.build_id)
 
     # -- steps ----------------------------------------------------------------------------------
+
+    def _publish(self, job: ProwJob) -> None:
+        if self.publish is not None:
+            from shared.dashboard.index import publish_best_effort
+            publish_best_effort(job, self.store, publish=self.publish)
 
     def _wait(self, job: ProwJob, reason: str) -> LaunchResult:
         log.info("launch: %s (%s) waits %d s: %s", job.name, job.job, self.wait_seconds, reason)
@@ -175,6 +184,8 @@ class Launcher:
         except InvalidTransition:
             final = self.store.get(job.name)
         log.warning("launch: %s (%s) is %s: %s", job.name, job.job, final.state, final.description)
+        if final.state == ERROR:
+            self._publish(final)
         return LaunchResult(job.name, "error" if final.state == ERROR else "done", final.description)
 
 
@@ -199,7 +210,8 @@ def default_launcher() -> Launcher:
                 return get_config().prow.raw.get("plank")
 
             from shared.artifacts.decorate import default_decorator
-            _default = Launcher(store=JobStore(clients), clusters=clusters, plank=plank,
+            from shared.dashboard.index import publish_job
+            _default = Launcher(publish=publish_job, store=JobStore(clients), clusters=clusters, plank=plank,
                                 requeue=lambda job_id, delay: queue.enqueue(job_id, delay=delay),
                                 decorate=default_decorator(clients))
             _default_key = (id(clients), id(clusters))

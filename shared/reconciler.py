@@ -34,6 +34,17 @@ One tick:
 Seams for the other parts of the tick (each called at one place, with the jobs as stored):
 `on_complete(job, pod)` after a job became complete here (finished.json for lost pods: issue 6),
 `on_changed(jobs)` once after all state changes of the tick (dashboard indexes).
+
+`on_complete` is level-triggered as the GitHub reporter is: once it succeeded the job records
+`prev_report_states["gcsreporter"]` (crier's name for it) with the final state, and a complete job
+leaves the `unreported` index only once both reporters are done, so a failed artifact write is tried
+again by the next tick (with the pod, if it is still there) from that same bounded index. On a
+pending/running timeout the job is completed and `on_complete` runs (an undecorated job's log is
+saved) BEFORE the pod is deleted; a failed delete leaves the pod of a complete job to sinker.
+
+The dashboard hears of a job from whoever changed it (launcher, job creation); a publish that failed
+there marks the job `prev_report_states["dashboard"] = "unpublished"` (`DASHBOARD_UNPUBLISHED`), and
+the next tick publishes the unfinished jobs so marked with its own changes and clears the mark.
 """
 from __future__ import annotations
 
@@ -73,6 +84,9 @@ DESCRIPTION_EVICTED = "Job pod was evicted by the cluster."
 DESCRIPTION_OOM = "Job pod was OOM killed by the cluster."
 DESCRIPTION_DUPLICATE = "Aborted as the newer version of this job is running."
 EVICTED, NODE_LOST = "Evicted", "NodeLost"
+ARTIFACT_REPORTER = "gcsreporter"           # crier's name; its prev_report_states entry: records written
+DASHBOARD = "dashboard"
+DASHBOARD_UNPUBLISHED = "unpublished"
 
 
 def _time(text: str | None) -> datetime | None:
@@ -164,13 +178,56 @@ class Reconciler:
                 if after is not None and (after.state != job.state or after.complete != job.complete
                                           or after.build_id != job.build_id):
                     changed[after.name] = after
-        if changed and self.on_changed is not None:
-            self.on_changed(list(changed.values()))
         result.changed = sorted(changed)
         latest = {j.name: j for j in jobs}
         latest.update(changed)
-        self._report(list(latest.values()) + self.store.unreported(), result)
+        self._publish(changed, latest)
+        unreported = self._retry_artifacts([j for j in self.store.unreported() if j.name not in changed])
+        self._report(list(latest.values()) + unreported, result)
         return result
+
+    # -- dashboard and artifacts, level-triggered ---------------------------------------------
+
+    def _publish(self, changed: dict[str, ProwJob], latest: dict[str, ProwJob]) -> None:
+        """Publish the tick's changes and the unfinished jobs whose publish failed elsewhere."""
+        if self.on_changed is None:
+            return
+        unpublished = {n: j for n, j in latest.items() if _unpublished(j)}
+        jobs = list({**unpublished, **changed}.values())
+        if not jobs:
+            return
+        if self.on_changed(jobs) is False:
+            return                           # failed: the marks stay for the next tick
+        for job in jobs:
+            if _unpublished(job):
+                try:
+                    self.store.modify(job.name, _clear_unpublished)
+                except Exception as exc:     # noqa: BLE001 - the next tick publishes it again
+                    log.warning("reconcile: %s published, but its mark stays: %s", job.name, exc)
+
+    def _retry_artifacts(self, jobs: list[ProwJob]) -> list[ProwJob]:
+        """Complete jobs whose `on_complete` did not succeed yet get it again (from `unreported`)."""
+        out = []
+        for job in jobs:
+            if job.complete and self.on_complete is not None and not _artifacts_done(job):
+                job = self._completed(job, self._pod_of(job))
+            out.append(job)
+        return out
+
+    def _pod_of(self, job: ProwJob) -> dict | None:
+        if job.agent != KUBERNETES_AGENT or not job.build_id:
+            return None
+        try:
+            return self.launcher.clusters.get(job.cluster).get_pod(job.pod_namespace,
+                                                                   job.status.get("pod_name") or job.name)
+        except Exception as exc:         # noqa: BLE001 - no pod: the records are written without it
+            log.info("reconcile: pod of %s not read (%s); its records are written without it", job.name, exc)
+            return None
+
+    def _done_reporting(self, job: ProwJob) -> None:
+        """A complete job leaves `unreported` once its artifacts are written too."""
+        if self.on_complete is None or _artifacts_done(job):
+            self.store.mark_reported(job)
 
     # -- dedup ----------------------------------------------------------------------------------
 
@@ -259,7 +316,8 @@ class Reconciler:
         return self.store.modify(job.name, change)
 
     def _finish(self, job: ProwJob, state: str, description: str, pod: dict | None,
-                plank: Mapping[str, Any]) -> ProwJob:
+                plank: Mapping[str, Any], *, delete_pod: bool = False) -> ProwJob:
+        """Complete the job, then `on_complete` (while the pod is there), then delete the pod if asked."""
         now = self.clock()
 
         def finish(current: ProwJob) -> None:
@@ -271,7 +329,13 @@ class Reconciler:
 
         after = self._change(job, finish)
         if after.complete and after.state == state:
-            self._completed(after, pod)
+            after = self._completed(after, pod)
+            if delete_pod:
+                try:
+                    self._delete_pod(after)
+                except (ClusterUnavailable, KubeError) as exc:
+                    log.warning("reconcile: pod of %s (%s) not deleted (%s); sinker removes it", job.name,
+                                job.job, exc)
         log.info("reconcile: %s (%s) %s -> %s: %s", job.name, job.job, job.state, after.state, after.description)
         return after
 
@@ -281,19 +345,35 @@ class Reconciler:
         now = self.clock()
         after = self._change(job, lambda current: current.complete_abort(now=now))
         if after.complete:
-            self._completed(after, pod)
+            after = self._completed(after, pod)
         return after
 
-    def _completed(self, job: ProwJob, pod: dict | None) -> None:
+    def _completed(self, job: ProwJob, pod: dict | None) -> ProwJob:
         """The `on_complete` seam; its failure (e.g. the artifact container missing) is logged and the
-        tick goes on, so the job's state is still reported and the other jobs still synced."""
-        if self.on_complete is None:
-            return
+        tick goes on, so the job's state is still reported and the other jobs still synced. Success is
+        recorded in the job (`gcsreporter`); without it the job stays in `unreported` and is retried."""
+        if self.on_complete is None or _artifacts_done(job):
+            return job
         try:
             self.on_complete(job, pod)
         except Exception as exc:         # noqa: BLE001 - the job is complete either way
-            log.warning("reconcile: %s (%s) completed, but on_complete failed: %s: %s", job.name, job.job,
-                        type(exc).__name__, exc)
+            log.warning("reconcile: %s (%s) completed, but on_complete failed (retried next tick): %s: %s",
+                        job.name, job.job, type(exc).__name__, exc)
+            return job
+        state = job.state
+
+        def written(current: ProwJob) -> bool:
+            states = current.status.setdefault("prev_report_states", {})
+            if states.get(ARTIFACT_REPORTER) == state:
+                return False
+            states[ARTIFACT_REPORTER] = state
+            return True
+
+        try:
+            return self.store.modify(job.name, written)
+        except Exception as exc:         # noqa: BLE001 - written again next tick (idempotent)
+            log.warning("reconcile: %s (%s) records written, but not marked: %s", job.name, job.job, exc)
+            return job
 
     def _sync_triggered(self, job: ProwJob, pod: dict | None, plank: Mapping[str, Any],
                         result: TickResult) -> ProwJob | None:
@@ -358,15 +438,12 @@ class Reconciler:
             if started is None:
                 created = _time(meta.get("creationTimestamp")) or now
                 if now - created >= _timeout(job, plank, "pod_unscheduled_timeout"):
-                    self._delete_pod(job)
-                    return self._finish(job, ERROR, DESCRIPTION_UNSCHEDULED, pod, plank)
+                    return self._finish(job, ERROR, DESCRIPTION_UNSCHEDULED, pod, plank, delete_pod=True)
             elif now - started >= _timeout(job, plank, "pod_pending_timeout"):
-                self._delete_pod(job)
-                return self._finish(job, ERROR, DESCRIPTION_PENDING_TIMEOUT, pod, plank)
+                return self._finish(job, ERROR, DESCRIPTION_PENDING_TIMEOUT, pod, plank, delete_pod=True)
         elif phase == "Running" and started is not None:
             if now - started >= _timeout(job, plank, "pod_running_timeout"):
-                self._delete_pod(job)
-                return self._finish(job, ABORTED, DESCRIPTION_RUNNING_TIMEOUT, pod, plank)
+                return self._finish(job, ABORTED, DESCRIPTION_RUNNING_TIMEOUT, pod, plank, delete_pod=True)
         url = job_url(job, plank)
         if url and url != job.status.get("url"):
             return self._change(job, lambda current: current.status.__setitem__("url", url))
@@ -427,7 +504,7 @@ class Reconciler:
             seen.add(job.name)
             if not needs_report(job, config):
                 if job.complete:
-                    self.store.mark_reported(job)
+                    self._done_reporting(job)
                 continue
             refs = job.refs or {}
             targets = by_repo.setdefault((refs.get("org", ""), refs.get("repo", "")), {})
@@ -464,7 +541,7 @@ class Reconciler:
                 current = self.store.find(job.name)
                 if current is None or not needs_report(current, config):
                     if current is not None and current.complete:
-                        self.store.mark_reported(current)
+                        self._done_reporting(current)
                     continue
                 try:
                     reporter.report(gh, current, before_write=lease.renew)
@@ -494,7 +571,23 @@ class Reconciler:
 
         after = self.store.modify(job.name, remember)
         if after.complete and after.state == state:
-            self.store.mark_reported(after)
+            self._done_reporting(after)
+
+
+def _artifacts_done(job: ProwJob) -> bool:
+    return (job.status.get("prev_report_states") or {}).get(ARTIFACT_REPORTER) == job.state
+
+
+def _unpublished(job: ProwJob) -> bool:
+    return (job.status.get("prev_report_states") or {}).get(DASHBOARD) == DASHBOARD_UNPUBLISHED
+
+
+def _clear_unpublished(current: ProwJob) -> bool:
+    states = current.status.get("prev_report_states") or {}
+    if states.get(DASHBOARD) != DASHBOARD_UNPUBLISHED:
+        return False
+    del states[DASHBOARD]
+    return True
 
 
 # -- the process-wide reconciler --------------------------------------------------------------

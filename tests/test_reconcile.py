@@ -431,3 +431,46 @@ def test_a_summary_with_an_aborted_job_and_no_failure_posts_nothing(env):
     env.tick()
     assert env.state(ok) == SUCCESS and env.store.get(gone).complete
     assert env.report_comments() == []
+
+
+def test_the_launcher_publishes_a_pending_job_and_a_failed_publish_is_made_good_by_the_next_tick(env):
+    published, changed = [], []
+    env.launcher.publish = lambda job: published.append((job.name, job.state))
+    first = env.job("unit")
+    env.launch(first)
+    assert published == [(first, PENDING)]
+
+    def down(job):
+        raise RuntimeError("blob storage down")
+
+    env.launcher.publish = down
+    second = env.job("lint")
+    env.launch(second)                                      # the launch stands
+    assert env.state(second) == PENDING
+    env.reconciler.on_changed = lambda jobs: changed.append(sorted(j.name for j in jobs))
+    env.tick()
+    assert changed == [[second]]                            # only the one whose publish failed
+    env.tick()
+    assert changed == [[second]]                            # published once, not every tick
+
+
+def test_a_job_created_by_the_starter_is_published_even_when_publishing_fails(env):
+    from shared.jobs.start import JobStarter
+    published, queued = [], []
+
+    class Queue:
+        def enqueue(self, job_id, delay=0):
+            queued.append(job_id)
+
+    starter = JobStarter(env.store, Queue(), publish=lambda job: published.append((job.name, job.state)))
+    body = {"type": "periodic", "agent": "kubernetes", "job": "nightly", "cluster": "default",
+            "pod_spec": {"containers": [{"image": "golang"}]}}
+    job = starter.start(new_prowjob(body, {}, namespace="prow"))
+    assert published == [(job.name, TRIGGERED)] and queued == [job.name]
+
+    def down(job):
+        raise RuntimeError("blob storage down")
+
+    starter.publish = down
+    other = starter.start(new_prowjob({**body, "job": "weekly"}, {}, namespace="prow"))
+    assert queued[-1] == other.name and env.state(other.name) == TRIGGERED

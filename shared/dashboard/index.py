@@ -244,13 +244,39 @@ def publish_job(job: ProwJob, *, index: DashboardIndex | None = None) -> None:
     (index or _default_index_for_now()).publish_jobs([job])
 
 
-def publish_changed(jobs: list[ProwJob]) -> None:
+def publish_changed(jobs: list[ProwJob]) -> bool:
     """The reconciler's `on_changed` seam: publish the jobs a tick changed. A failed write is logged
-    and does not stop the tick's reporting; the job's next state change publishes it again."""
+    and does not stop the tick's reporting (False); the job's next state change publishes it again."""
     try:
         _default_index_for_now().publish_jobs(jobs)
     except Exception:
         log.exception("dashboard: publishing %d changed jobs failed", len(jobs))
+        return False
+    return True
+
+
+def publish_best_effort(job: ProwJob, store: Any, *, publish: Callable[[ProwJob], None] | None = None) -> None:
+    """Publish `job` after the launcher or a job's creation changed it; never raises. A failure is
+    logged and marked in the job (`prev_report_states["dashboard"] = "unpublished"`), so the next
+    reconcile tick publishes it (shared/reconciler.py)."""
+    try:
+        (publish or publish_job)(job)
+        return
+    except Exception as exc:             # noqa: BLE001 - the launch or creation stands either way
+        log.warning("dashboard: publishing %s (%s) %s failed; the next reconcile publishes it: %s: %s",
+                    job.name, job.job, job.state, type(exc).__name__, exc)
+
+    def mark(current: ProwJob) -> bool:
+        states = current.status.setdefault("prev_report_states", {})
+        if states.get("dashboard") == "unpublished":
+            return False
+        states["dashboard"] = "unpublished"
+        return True
+
+    try:
+        store.modify(job.name, mark)
+    except Exception as exc:             # noqa: BLE001
+        log.warning("dashboard: %s could not be marked unpublished either: %s", job.name, exc)
 
 
 def _default_index_for_now() -> DashboardIndex:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from shared.config.jobs import Postsubmit, Presubmit
 
@@ -39,16 +39,19 @@ def event_job_id(delivery_id: str, job_name: str) -> str:
 class JobStarter:
     """Creates job records and queues them for `launch`."""
 
-    def __init__(self, store: JobStore, queue: JobQueue, *, namespace: str = "default"):
+    def __init__(self, store: JobStore, queue: JobQueue, *, namespace: str = "default",
+                 publish: Callable[[ProwJob], None] | None = None):
         self.store = store
         self.queue = queue
         self.namespace = namespace
+        self.publish = publish        # the dashboard's publish_job, best effort (a new job shows at once)
 
     @classmethod
     def default(cls, namespace: str = "default") -> "JobStarter":
         from shared.storage import default_clients
+        from shared.dashboard.index import publish_job
         clients = default_clients()
-        return cls(JobStore(clients), JobQueue(clients), namespace=namespace)
+        return cls(JobStore(clients), JobQueue(clients), namespace=namespace, publish=publish_job)
 
     def start(self, job: ProwJob) -> ProwJob:
         """Store `job` unless a record with its id exists, then queue its id. Returns the stored job."""
@@ -58,6 +61,9 @@ class JobStarter:
             try:
                 existing = self.store.create(job)
                 log.info("jobs: created %s (%s %s)", job.name, job.type, job.job)
+                if self.publish is not None:
+                    from shared.dashboard.index import publish_best_effort
+                    publish_best_effort(existing, self.store, publish=self.publish)
             except JobExists:
                 existing = self.store.get(job.name)
         else:

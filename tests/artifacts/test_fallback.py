@@ -93,3 +93,45 @@ def test_a_job_never_launched_has_no_directory(recorded):
     env.store.modify(job, lambda current: current.set_state(ERROR, "Terminal error: unknown cluster.") or True)
     assert env.reconciler.on_complete.job_completed(env.store.get(job), None) == []
     assert env.artifacts.names() == []
+
+
+def test_a_timed_out_undecorated_job_keeps_its_log_before_its_pod_is_deleted(recorded):
+    env = recorded
+    env.plank.update({"pod_running_timeout": "1h"})
+    job = env.job("unit")
+    env.launch(job)
+    env.kube.run(job)
+    env.kube.set_log(job, "=== RUN TestSlow\n", container="test")
+    env.advance(hours=2)
+    env.tick()
+    assert (env.state(job), env.store.get(job).description) == ("aborted", "Pod running timeout.")
+    assert env.kube.pods("test-pods") == []
+    assert env.artifacts.read(f"{run_dir(env, job)}/build-log.txt") == b"=== RUN TestSlow\n"
+
+
+def test_a_failed_record_write_is_tried_again_by_the_next_tick_and_then_left_alone(recorded):
+    env = recorded
+    recorder, calls = env.reconciler.on_complete, []
+
+    def flaky(job, pod):
+        calls.append(job.state)
+        if len(calls) == 1:
+            raise RuntimeError("storage down")
+        recorder(job, pod)
+
+    env.reconciler.on_complete = flaky
+    job = env.job("unit")
+    env.launch(job)
+    env.kube.set_log(job, "FAIL\n", container="test")
+    env.kube.fail_pod(job)
+    env.tick()
+    where = run_dir(env, job)
+    assert env.state(job) == "failure" and not env.artifacts.exists(f"{where}/finished.json")
+    assert env.statuses("unit")[-1].state == "failure"           # reported all the same
+    assert [j.name for j in env.store.unreported()] == [job]      # kept for the retry
+    env.tick()
+    assert env.artifacts.read_json(f"{where}/finished.json")["result"] == "failure"
+    assert env.artifacts.read(f"{where}/build-log.txt") == b"FAIL\n"   # the pod was still there
+    assert env.store.unreported() == []
+    env.tick()
+    assert calls == ["failure", "failure"]
