@@ -454,6 +454,23 @@ def test_the_launcher_publishes_a_pending_job_and_a_failed_publish_is_made_good_
     assert changed == [[second]]                            # published once, not every tick
 
 
+def test_the_jobs_one_delivery_starts_are_published_in_one_call(env):
+    from shared.jobs.start import JobStarter
+    calls = []
+
+    class Queue:
+        def enqueue(self, job_id, delay=0):
+            pass
+
+    starter = JobStarter(env.store, Queue(), publish=lambda jobs: calls.append(sorted(j.job for j in jobs)))
+    body = {"type": "periodic", "agent": "kubernetes", "cluster": "default",
+            "pod_spec": {"containers": [{"image": "golang"}]}}
+    jobs = [new_prowjob({**body, "job": name}, {}, namespace="prow") for name in ("a", "b", "c")]
+    starter.start_all(jobs)
+    starter.start_all(jobs)                  # a retried delivery: nothing new, nothing published
+    assert calls == [["a", "b", "c"]]
+
+
 def test_a_job_created_by_the_starter_is_published_even_when_publishing_fails(env):
     from shared.jobs.start import JobStarter
     published, queued = [], []
@@ -462,13 +479,13 @@ def test_a_job_created_by_the_starter_is_published_even_when_publishing_fails(en
         def enqueue(self, job_id, delay=0):
             queued.append(job_id)
 
-    starter = JobStarter(env.store, Queue(), publish=lambda job: published.append((job.name, job.state)))
+    starter = JobStarter(env.store, Queue(), publish=lambda jobs: published.extend((j.name, j.state) for j in jobs))
     body = {"type": "periodic", "agent": "kubernetes", "job": "nightly", "cluster": "default",
             "pod_spec": {"containers": [{"image": "golang"}]}}
     job = starter.start(new_prowjob(body, {}, namespace="prow"))
     assert published == [(job.name, TRIGGERED)] and queued == [job.name]
 
-    def down(job):
+    def down(jobs):
         raise RuntimeError("blob storage down")
 
     starter.publish = down

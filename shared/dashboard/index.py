@@ -255,16 +255,35 @@ def publish_changed(jobs: list[ProwJob]) -> bool:
     return True
 
 
+def publish_jobs(jobs: Iterable[ProwJob], *, index: DashboardIndex | None = None) -> None:
+    """publish_job for several jobs at once: one write per shard they share (the jobs a delivery starts)."""
+    jobs = list(jobs)
+    if jobs:
+        (index or _default_index_for_now()).publish_jobs(jobs)
+
+
 def publish_best_effort(job: ProwJob, store: Any, *, publish: Callable[[ProwJob], None] | None = None) -> None:
     """Publish `job` after the launcher or a job's creation changed it; never raises. A failure is
     logged and marked in the job (`prev_report_states["dashboard"] = "unpublished"`), so the next
     reconcile tick publishes it (shared/reconciler.py)."""
+    _publish_or_mark([job], store, lambda jobs: (publish or publish_job)(jobs[0]))
+
+
+def publish_all_best_effort(jobs: Iterable[ProwJob], store: Any, *,
+                            publish: Callable[[list[ProwJob]], None] | None = None) -> None:
+    """publish_best_effort for the jobs one delivery created, in one publish."""
+    jobs = list(jobs)
+    if jobs:
+        _publish_or_mark(jobs, store, publish or publish_jobs)
+
+
+def _publish_or_mark(jobs: list[ProwJob], store: Any, publish: Callable[[list[ProwJob]], None]) -> None:
     try:
-        (publish or publish_job)(job)
+        publish(jobs)
         return
     except Exception as exc:             # noqa: BLE001 - the launch or creation stands either way
-        log.warning("dashboard: publishing %s (%s) %s failed; the next reconcile publishes it: %s: %s",
-                    job.name, job.job, job.state, type(exc).__name__, exc)
+        log.warning("dashboard: publishing %s failed; the next reconcile publishes them: %s: %s",
+                    ", ".join(f"{j.name} ({j.job}) {j.state}" for j in jobs), type(exc).__name__, exc)
 
     def mark(current: ProwJob) -> bool:
         states = current.status.setdefault("prev_report_states", {})
@@ -273,10 +292,11 @@ def publish_best_effort(job: ProwJob, store: Any, *, publish: Callable[[ProwJob]
         states["dashboard"] = "unpublished"
         return True
 
-    try:
-        store.modify(job.name, mark)
-    except Exception as exc:             # noqa: BLE001
-        log.warning("dashboard: %s could not be marked unpublished either: %s", job.name, exc)
+    for job in jobs:
+        try:
+            store.modify(job.name, mark)
+        except Exception as exc:         # noqa: BLE001
+            log.warning("dashboard: %s could not be marked unpublished either: %s", job.name, exc)
 
 
 def _default_index_for_now() -> DashboardIndex:

@@ -40,54 +40,64 @@ class JobStarter:
     """Creates job records and queues them for `launch`."""
 
     def __init__(self, store: JobStore, queue: JobQueue, *, namespace: str = "default",
-                 publish: Callable[[ProwJob], None] | None = None):
+                 publish: Callable[[list[ProwJob]], None] | None = None):
         self.store = store
         self.queue = queue
         self.namespace = namespace
-        self.publish = publish        # the dashboard's publish_job, best effort (a new job shows at once)
+        # the dashboard's publish_jobs, best effort (a new job shows at once); one call per batch of jobs
+        self.publish = publish
 
     @classmethod
     def default(cls, namespace: str = "default") -> "JobStarter":
         from shared.storage import default_clients
-        from shared.dashboard.index import publish_job
+        from shared.dashboard.index import publish_jobs
         clients = default_clients()
-        return cls(JobStore(clients), JobQueue(clients), namespace=namespace, publish=publish_job)
+        return cls(JobStore(clients), JobQueue(clients), namespace=namespace, publish=publish_jobs)
 
     def start(self, job: ProwJob) -> ProwJob:
         """Store `job` unless a record with its id exists, then queue its id. Returns the stored job."""
+        return self.start_all([job])[0]
+
+    def start_all(self, jobs: Iterable[ProwJob]) -> list[ProwJob]:
+        """`start` for several jobs, publishing the new ones to the dashboard in one go."""
         from .store import JobExists
-        existing = self.store.find(job.name)
-        if existing is None:
-            try:
-                existing = self.store.create(job)
-                log.info("jobs: created %s (%s %s)", job.name, job.type, job.job)
-                if self.publish is not None:
-                    from shared.dashboard.index import publish_best_effort
-                    publish_best_effort(existing, self.store, publish=self.publish)
-            except JobExists:
-                existing = self.store.get(job.name)
-        else:
-            log.info("jobs: %s (%s) exists from an earlier attempt; queueing it again", job.name, job.job)
-        self.queue.enqueue(existing.name)
-        return existing
+        stored, created = [], []
+        for job in jobs:
+            existing = self.store.find(job.name)
+            if existing is None:
+                try:
+                    existing = self.store.create(job)
+                    created.append(existing)
+                    log.info("jobs: created %s (%s %s)", job.name, job.type, job.job)
+                except JobExists:
+                    existing = self.store.get(job.name)
+            else:
+                log.info("jobs: %s (%s) exists from an earlier attempt; queueing it again", job.name, job.job)
+            stored.append(existing)
+        if self.publish is not None and created:
+            from shared.dashboard.index import publish_all_best_effort
+            publish_all_best_effort(created, self.store, publish=self.publish)
+        for existing in stored:
+            self.queue.enqueue(existing.name)
+        return stored
 
     def start_presubmits(self, jobs: Iterable[Presubmit], refs: Mapping, *, delivery_id: str,
                          extra_labels: Mapping[str, str] | None = None) -> list[ProwJob]:
-        started = []
+        records = []
         for job in jobs:
             record = new_presubmit(job, refs, event_guid=delivery_id, extra_labels=extra_labels,
                                    namespace=self.namespace)
             record.name = event_job_id(delivery_id, job.name)
-            started.append(self.start(record))
-        return started
+            records.append(record)
+        return self.start_all(records)
 
     def start_postsubmits(self, jobs: Iterable[Postsubmit], refs: Mapping, *, delivery_id: str) -> list[ProwJob]:
-        started = []
+        records = []
         for job in jobs:
             record = new_postsubmit(job, refs, event_guid=delivery_id, namespace=self.namespace)
             record.name = event_job_id(delivery_id, job.name)
-            started.append(self.start(record))
-        return started
+            records.append(record)
+        return self.start_all(records)
 
     def abort_pull_jobs(self, org: str, repo: str, number: int, *, delivery_id: str = "",
                         description: str = ABORTED_BY_TRIGGER) -> list[str]:
