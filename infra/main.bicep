@@ -265,7 +265,8 @@ resource artifactContainerResources 'Microsoft.Storage/storageAccounts/blobServi
   parent: dataBlobService
   name: name
   properties: {
-    publicAccess: publicArtifacts ? 'Blob' : 'None'
+    // Container (read and list): the dashboard's job page lists a run's artifacts, as Deck lists a public bucket.
+    publicAccess: publicArtifacts ? 'Container' : 'None'
   }
 }]
 

@@ -247,7 +247,7 @@ def test_private_containers_stay_private():
     tree = b.main()
     assert body(tree["resources"]["dataPrivateContainers"])["properties"]["publicAccess"] == "None"
     artifacts = body(tree["resources"]["artifactContainerResources"])["properties"]["publicAccess"]
-    assert branches(artifacts) == ["Blob", "None"]
+    assert branches(artifacts) == ["Container", "None"]   # the dashboard lists a run's artifacts
     host = body(tree["resources"]["hostStorage"])["properties"]
     assert host["allowBlobPublicAccess"] is False
 
